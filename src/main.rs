@@ -1,0 +1,8 @@
+//! The microblog SPA: mounts the app and nothing else.
+
+use leptos::prelude::*;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(|| view! { <h1>"Microblog"</h1> });
+}

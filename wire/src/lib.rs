@@ -1,0 +1,283 @@
+//! The HTTP contract of the microblog API, written once.
+//!
+//! Both the SPA (compiled to wasm) and the server compile these types, so a field renamed
+//! here is renamed on both sides of the wire. The shapes follow `shared/docs/api-contract.md`:
+//! the reference Flask API's JSON, plus our extensions. Request bodies reject unknown fields.
+
+mod time;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::time::{ParseTimestampError, Timestamp};
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// Limits the server enforces and the SPA checks before sending, so both agree.
+pub mod limits {
+    /// A post's text, in characters (Unicode scalar values), after trimming.
+    pub const POST_MAX_CHARS: usize = 280;
+    /// Usernames: ASCII letters, digits, `_`, `-` and `.`, starting with a letter or digit.
+    pub const USERNAME_MIN_CHARS: usize = 3;
+    pub const USERNAME_MAX_CHARS: usize = 64;
+    pub const EMAIL_MAX_CHARS: usize = 120;
+    pub const ABOUT_ME_MAX_CHARS: usize = 140;
+    /// Auth rule 19: at least 8, and at least 128 accepted.
+    pub const PASSWORD_MIN_CHARS: usize = 8;
+    pub const PASSWORD_MAX_CHARS: usize = 256;
+    /// Pagination: the default and largest page.
+    pub const PAGE_LIMIT: i64 = 25;
+}
+
+/// A user as the API shows it. `email` is present only in the caller's own record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub about_me: String,
+    /// Already contains a `?`: clients append `&s=<size>`.
+    pub avatar_url: String,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// Relative path, e.g. `/api/users/6/posts`.
+    pub posts_url: String,
+    /// Relative path, e.g. `/api/users/6`.
+    pub url: String,
+    /// False for accounts created by OAuth login only.
+    pub has_password: bool,
+}
+
+/// A post with its author embedded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Post {
+    pub id: i64,
+    pub text: String,
+    pub timestamp: Timestamp,
+    pub url: String,
+    pub author: User,
+}
+
+/// Where a page sits in the whole list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Pagination {
+    /// With `after`, the number of items at or before the `after` value.
+    pub offset: i64,
+    pub limit: i64,
+    /// Items in this page.
+    pub count: i64,
+    /// Items in the whole list.
+    pub total: i64,
+}
+
+impl Pagination {
+    /// Whether items remain after this page.
+    pub fn has_more(&self) -> bool {
+        self.offset + self.count < self.total
+    }
+}
+
+/// One page of a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub pagination: Pagination,
+}
+
+/// The answer to a login or a refresh. The refresh token travels in an HttpOnly cookie;
+/// `refresh_token` in the body is `null` unless the server is configured to send it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Token {
+    pub access_token: String,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+}
+
+/// Every error body: `{code, message, description}`, plus field errors on validation failures.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorBody {
+    /// The HTTP status.
+    pub code: u16,
+    /// The status's reason phrase, or `Validation Error`.
+    pub message: String,
+    /// Human-readable text, safe to show to a user.
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<FieldErrors>,
+}
+
+/// Field errors by location: `json` for the body, `query` for the query string.
+/// Each maps a field name (`_schema` for the whole input) to its messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct FieldErrors {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub json: BTreeMap<String, Vec<String>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub query: BTreeMap<String, Vec<String>>,
+}
+
+/// `POST /api/users`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about_me: Option<String>,
+}
+
+/// `PUT /api/me`: every field optional; `password` needs the correct `old_password`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMe {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about_me: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_password: Option<String>,
+}
+
+/// `POST /api/posts` and `PUT /api/posts/{id}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PostText {
+    pub text: String,
+}
+
+/// `PUT /api/tokens`. Both fields may be absent or `null`: the refresh cookie alone
+/// identifies the session (our extension 1). An `access_token`, when sent, must belong
+/// to the same session.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[serde(default)]
+    pub access_token: Option<String>,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+}
+
+/// `POST /api/tokens/reset`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    pub email: String,
+}
+
+/// `PUT /api/tokens/reset`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordReset {
+    pub token: String,
+    pub new_password: String,
+}
+
+/// `GET /api/health`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Health {
+    /// `ok` when the database answers.
+    pub status: String,
+    pub version: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_omits_empty_field_errors() {
+        let body = ErrorBody {
+            code: 404,
+            message: "Not Found".into(),
+            description: "No such user.".into(),
+            errors: None,
+        };
+        let json = serde_json::to_value(&body).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": 404, "message": "Not Found", "description": "No such user."})
+        );
+    }
+
+    #[test]
+    fn validation_errors_nest_under_json_and_query() {
+        let mut errors = FieldErrors::default();
+        errors
+            .json
+            .insert("username".into(), vec!["Use a different username.".into()]);
+        let json = serde_json::to_value(&errors).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"json": {"username": ["Use a different username."]}})
+        );
+    }
+
+    #[test]
+    fn request_bodies_reject_unknown_fields() {
+        let err = serde_json::from_str::<PostText>(r#"{"text":"hi","admin":true}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `admin`"), "{err}");
+    }
+
+    #[test]
+    fn refresh_request_accepts_nulls_and_absence() {
+        let empty: RefreshRequest = serde_json::from_str("{}").unwrap();
+        let nulls: RefreshRequest =
+            serde_json::from_str(r#"{"access_token":null,"refresh_token":null}"#).unwrap();
+        assert_eq!(empty, RefreshRequest::default());
+        assert_eq!(nulls, RefreshRequest::default());
+    }
+
+    #[test]
+    fn email_is_absent_from_other_users_records() {
+        let user = User {
+            id: 6,
+            username: "susan".into(),
+            email: None,
+            about_me: String::new(),
+            avatar_url: "/api/avatars/ab?d=identicon".into(),
+            first_seen: Timestamp::from_micros(0),
+            last_seen: Timestamp::from_micros(0),
+            posts_url: "/api/users/6/posts".into(),
+            url: "/api/users/6".into(),
+            has_password: true,
+        };
+        let json = serde_json::to_value(&user).unwrap();
+        assert!(json.get("email").is_none());
+        assert_eq!(json["first_seen"], "1970-01-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn has_more_compares_offset_and_count_with_total() {
+        let page = |offset, count, total| Pagination {
+            offset,
+            limit: 25,
+            count,
+            total,
+        };
+        assert!(page(0, 25, 26).has_more());
+        assert!(!page(1, 25, 26).has_more());
+        assert!(!page(0, 0, 0).has_more());
+    }
+}
