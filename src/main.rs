@@ -1,8 +1,15 @@
 //! The microblog SPA: mounts the app and nothing else.
 
-use leptos::prelude::*;
+mod api;
+mod app;
+mod components;
+mod flash;
+mod pages;
+mod routes;
+mod time;
+mod validate;
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(|| view! { <h1>"Microblog"</h1> });
+    leptos::mount::mount_to_body(app::App);
 }

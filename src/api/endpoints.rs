@@ -1,0 +1,179 @@
+//! The typed endpoints of the contract (`shared/docs/api-contract.md`), one method each.
+
+use wire::{NewUser, Page, Post, PostText, UpdateMe, User, limits};
+
+use super::client::{ApiRequest, parse};
+use super::encode::query_value;
+use super::{ApiError, Client};
+
+/// Where the next page of a list starts: posts page by timestamp, user lists by username.
+fn page_query(after: Option<&str>) -> String {
+    match after {
+        Some(after) => format!("?limit={}&after={}", limits::PAGE_LIMIT, query_value(after)),
+        None => format!("?limit={}", limits::PAGE_LIMIT),
+    }
+}
+
+/// The cursor to ask for the posts after this one.
+pub fn post_cursor(post: &Post) -> String {
+    post.timestamp.to_string()
+}
+
+/// The cursor to ask for the users after this one.
+pub fn user_cursor(user: &User) -> String {
+    user.username.clone()
+}
+
+impl Client {
+    /// The logged-in user, with email.
+    pub async fn me(&self) -> Result<User, ApiError> {
+        self.get("/api/me").await
+    }
+
+    pub async fn update_me(&self, changes: &UpdateMe) -> Result<User, ApiError> {
+        parse(
+            self.send(ApiRequest::new("PUT", "/api/me").json(changes))
+                .await?,
+        )
+    }
+
+    /// Creates an account; needs no login.
+    pub async fn register(&self, user: &NewUser) -> Result<User, ApiError> {
+        parse(
+            self.send(ApiRequest::new("POST", "/api/users").json(user).anonymous())
+                .await?,
+        )
+    }
+
+    pub async fn user(&self, username: &str) -> Result<User, ApiError> {
+        self.get(&format!("/api/users/{}", query_value(username)))
+            .await
+    }
+
+    /// Own posts and followed users' posts, newest first.
+    pub async fn feed(&self, after: Option<String>) -> Result<Page<Post>, ApiError> {
+        self.get(&format!("/api/feed{}", page_query(after.as_deref())))
+            .await
+    }
+
+    /// Everyone's posts, newest first.
+    pub async fn posts(&self, after: Option<String>) -> Result<Page<Post>, ApiError> {
+        self.get(&format!("/api/posts{}", page_query(after.as_deref())))
+            .await
+    }
+
+    pub async fn user_posts(&self, id: i64, after: Option<String>) -> Result<Page<Post>, ApiError> {
+        self.get(&format!(
+            "/api/users/{id}/posts{}",
+            page_query(after.as_deref())
+        ))
+        .await
+    }
+
+    pub async fn post(&self, id: i64) -> Result<Post, ApiError> {
+        self.get(&format!("/api/posts/{id}")).await
+    }
+
+    pub async fn create_post(&self, text: &str) -> Result<Post, ApiError> {
+        let body = PostText {
+            text: text.to_owned(),
+        };
+        parse(
+            self.send(ApiRequest::new("POST", "/api/posts").json(&body))
+                .await?,
+        )
+    }
+
+    pub async fn update_post(&self, id: i64, text: &str) -> Result<Post, ApiError> {
+        let body = PostText {
+            text: text.to_owned(),
+        };
+        parse(
+            self.send(ApiRequest::new("PUT", format!("/api/posts/{id}")).json(&body))
+                .await?,
+        )
+    }
+
+    pub async fn delete_post(&self, id: i64) -> Result<(), ApiError> {
+        self.send(ApiRequest::new("DELETE", format!("/api/posts/{id}")))
+            .await
+            .map(drop)
+    }
+
+    pub async fn followers(&self, id: i64, after: Option<String>) -> Result<Page<User>, ApiError> {
+        self.get(&format!(
+            "/api/users/{id}/followers{}",
+            page_query(after.as_deref())
+        ))
+        .await
+    }
+
+    pub async fn following(&self, id: i64, after: Option<String>) -> Result<Page<User>, ApiError> {
+        self.get(&format!(
+            "/api/users/{id}/following{}",
+            page_query(after.as_deref())
+        ))
+        .await
+    }
+
+    /// How many users follow `id` and how many `id` follows, from one-item pages.
+    pub async fn follow_counts(&self, id: i64) -> Result<(i64, i64), ApiError> {
+        let followers: Page<User> = self
+            .get(&format!("/api/users/{id}/followers?limit=1"))
+            .await?;
+        let following: Page<User> = self
+            .get(&format!("/api/users/{id}/following?limit=1"))
+            .await?;
+        Ok((followers.pagination.total, following.pagination.total))
+    }
+
+    /// Whether the logged-in user follows `id` (204 yes, 404 no).
+    pub async fn is_following(&self, id: i64) -> Result<bool, ApiError> {
+        match self
+            .send(ApiRequest::new("GET", format!("/api/me/following/{id}")))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(err) if err.is_status(404) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Follows `id`. Already following (409) counts as done.
+    pub async fn follow(&self, id: i64) -> Result<(), ApiError> {
+        match self
+            .send(ApiRequest::new("POST", format!("/api/me/following/{id}")))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_status(409) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Unfollows `id`. Not following (409) counts as done.
+    pub async fn unfollow(&self, id: i64) -> Result<(), ApiError> {
+        match self
+            .send(ApiRequest::new("DELETE", format!("/api/me/following/{id}")))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_status(409) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_ask_for_the_full_limit_and_encode_the_cursor() {
+        assert_eq!(page_query(None), "?limit=25");
+        assert_eq!(
+            page_query(Some("2026-11-29T14:12:51.349565Z")),
+            "?limit=25&after=2026-11-29T14%3A12%3A51.349565Z"
+        );
+    }
+}

@@ -1,0 +1,16 @@
+//! The one way the SPA talks to the API: a typed client over `fetch`, and the session
+//! (who is logged in) built on it. Pages call these; components never do.
+
+pub mod client;
+pub mod config;
+pub mod encode;
+mod endpoints;
+pub mod error;
+pub mod session;
+pub mod tabs;
+pub mod transport;
+
+pub use client::Client;
+pub use endpoints::{post_cursor, user_cursor};
+pub use error::ApiError;
+pub use session::{Session, use_session};

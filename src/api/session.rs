@@ -1,0 +1,196 @@
+//! The session: who is logged in, shared by every page through one context value.
+//!
+//! Start-up restores it with one cookie-only refresh (auth rule 2): 200 means logged in,
+//! 401 means logged out, silently. Until that answer, the state is `Restoring` and guarded
+//! pages render nothing, so no login form flashes by. Logout, or a refresh the server
+//! refuses, clears every piece of user state and tells the other tabs (auth rule 4).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wire::User;
+
+use super::tabs::{TabChannel, TabEvent};
+use super::transport::Fetch;
+use super::{ApiError, Client, config};
+use crate::flash::Flashes;
+
+/// The `BroadcastChannel` name for session events.
+const CHANNEL: &str = "microblog-session";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthState {
+    /// The start-up refresh has not answered yet.
+    Restoring,
+    LoggedIn,
+    LoggedOut,
+}
+
+/// Cheap to copy: every field is a handle into the reactive arena.
+#[derive(Clone, Copy)]
+pub struct Session {
+    client: StoredValue<Client, LocalStorage>,
+    channel: StoredValue<Option<TabChannel>, LocalStorage>,
+    state: RwSignal<AuthState>,
+    user: RwSignal<Option<User>>,
+    flashes: Option<Flashes>,
+}
+
+impl Session {
+    /// Creates the session for the API named in `index.html` and starts restoring it.
+    pub fn start(flashes: Option<Flashes>) -> Self {
+        let client = Client::new(config::load_from_document(), Fetch);
+        let session = Self::with_client(client, flashes);
+        session.restore();
+        session
+    }
+
+    /// A session over `client`, logged out until told otherwise.
+    pub fn with_client(client: Client, flashes: Option<Flashes>) -> Self {
+        let session = Self {
+            client: StoredValue::new_local(client.clone()),
+            channel: StoredValue::new_local(None),
+            state: RwSignal::new(AuthState::Restoring),
+            user: RwSignal::new(None),
+            flashes,
+        };
+        client.on_refresh_rejected(move || session.refresh_rejected());
+        let channel = TabChannel::open(CHANNEL, move |event| session.on_tab_event(event));
+        session.channel.set_value(channel);
+        session
+    }
+
+    /// The client, for pages to call the API with.
+    pub fn client(&self) -> Client {
+        self.client.get_value()
+    }
+
+    /// `None` while restoring: what `ProtectedRoute` wants for "not known yet".
+    pub fn logged_in(&self) -> Option<bool> {
+        match self.state.get() {
+            AuthState::Restoring => None,
+            AuthState::LoggedIn => Some(true),
+            AuthState::LoggedOut => Some(false),
+        }
+    }
+
+    /// The logged-in user (reactive).
+    pub fn user(&self) -> Option<User> {
+        self.user.get()
+    }
+
+    /// The logged-in user's id (reactive).
+    pub fn user_id(&self) -> Option<i64> {
+        self.user.with(|u| u.as_ref().map(|u| u.id))
+    }
+
+    /// After the user edits their profile.
+    pub fn set_user(&self, user: User) {
+        self.user.set(Some(user));
+    }
+
+    /// One cookie-only refresh, then `GET /api/me`.
+    fn restore(&self) {
+        let this = *self;
+        spawn_local(async move {
+            let client = this.client();
+            let result = match client.refresh().await {
+                Ok(_) => client.me().await,
+                Err(err) => Err(err),
+            };
+            match result {
+                Ok(user) => this.logged_in_as(user),
+                Err(err) => {
+                    client.clear_token();
+                    this.drop_state();
+                    // A 401 just means "not logged in": nothing to say about it.
+                    if !err.is_status(401)
+                        && let Some(flashes) = this.flashes
+                    {
+                        flashes.error(err.to_string());
+                    }
+                }
+            }
+        });
+    }
+
+    fn logged_in_as(&self, user: User) {
+        self.user.set(Some(user));
+        self.state.set(AuthState::LoggedIn);
+    }
+
+    /// Logs in and loads the user. On success the other tabs are told to restore too.
+    pub async fn login(&self, username: &str, password: &str) -> Result<(), ApiError> {
+        let client = self.client();
+        client.login(username, password).await?;
+        match client.me().await {
+            Ok(user) => {
+                self.logged_in_as(user);
+                self.broadcast(TabEvent::LoggedIn);
+                Ok(())
+            }
+            Err(err) => {
+                client.clear_token();
+                Err(err)
+            }
+        }
+    }
+
+    /// Revokes the session on the server, then forgets everything and tells the other tabs.
+    pub async fn logout(&self) -> Result<(), ApiError> {
+        self.client().logout().await?;
+        self.drop_state();
+        self.broadcast(TabEvent::LoggedOut);
+        Ok(())
+    }
+
+    /// Forgets the token and every piece of user state held in memory.
+    fn drop_state(&self) {
+        self.client().clear_token();
+        self.user.set(None);
+        self.state.set(AuthState::LoggedOut);
+    }
+
+    /// The server refused a refresh: the session is over, in every tab.
+    fn refresh_rejected(&self) {
+        // At start-up a refused refresh only means "not logged in".
+        if self.state.get_untracked() == AuthState::LoggedIn {
+            self.drop_state();
+            self.broadcast(TabEvent::LoggedOut);
+            if let Some(flashes) = self.flashes {
+                flashes.info("Your session has ended. Please log in again.");
+            }
+        }
+    }
+
+    fn on_tab_event(&self, event: TabEvent) {
+        match event {
+            TabEvent::LoggedOut => {
+                if self.state.get_untracked() != AuthState::LoggedOut {
+                    self.drop_state();
+                    if let Some(flashes) = self.flashes {
+                        flashes.info("You have been logged out.");
+                    }
+                }
+            }
+            // Another tab logged in: pick up the session from the cookie it received.
+            TabEvent::LoggedIn => {
+                if self.state.get_untracked() == AuthState::LoggedOut {
+                    self.restore();
+                }
+            }
+        }
+    }
+
+    fn broadcast(&self, event: TabEvent) {
+        self.channel.with_value(|channel| {
+            if let Some(channel) = channel {
+                channel.send(event);
+            }
+        });
+    }
+}
+
+/// The app's session.
+pub fn use_session() -> Session {
+    expect_context()
+}

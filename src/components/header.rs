@@ -1,0 +1,71 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+use wire::User;
+
+use super::Avatar;
+use crate::routes::AppRoute;
+
+/// The site header: the name, the main navigation, and the account links.
+/// Nothing account-related shows while the session is being restored.
+#[component]
+pub fn Header(
+    #[prop(into)] user: Signal<Option<User>>,
+    /// `None` while restoring, as the session reports it.
+    #[prop(into)]
+    logged_in: Signal<Option<bool>>,
+    #[prop(into)] logging_out: Signal<bool>,
+    #[prop(into)] on_logout: Callback<()>,
+) -> impl IntoView {
+    let account = move || match logged_in.get() {
+        None => None,
+        Some(false) => Some(
+            view! {
+                <li><A href=AppRoute::Login.path()>"Log in"</A></li>
+                <li><A href=AppRoute::Register.path()>"Register"</A></li>
+            }
+            .into_any(),
+        ),
+        Some(true) => user.get().map(|user| {
+            view! {
+                <li>
+                    <A href=AppRoute::User(user.username.clone()).path() attr:class="nav-user">
+                        <Avatar url=user.avatar_url.clone() size=24 />
+                        <span>{user.username.clone()}</span>
+                    </A>
+                </li>
+                <li>
+                    <button
+                        type="button"
+                        class="link-button"
+                        disabled=move || logging_out.get()
+                        on:click=move |_| on_logout.run(())
+                    >
+                        {move || if logging_out.get() { "Logging out…" } else { "Log out" }}
+                    </button>
+                </li>
+            }
+            .into_any()
+        }),
+    };
+    view! {
+        <header class="site-header">
+            <div class="header-inner">
+                <A href=AppRoute::Feed.path() attr:class="brand">"Microblog"</A>
+                <nav aria-label="Main">
+                    <ul>
+                        {move || {
+                            (logged_in.get() == Some(true))
+                                .then(|| {
+                                    view! {
+                                        <li><A href=AppRoute::Feed.path() exact=true>"Feed"</A></li>
+                                        <li><A href=AppRoute::Explore.path()>"Explore"</A></li>
+                                    }
+                                })
+                        }}
+                        {account}
+                    </ul>
+                </nav>
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,92 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+use wire::Post;
+
+use super::{Avatar, TimeAgo};
+use crate::routes::AppRoute;
+
+/// One post: avatar, author, time, text, and for the author's own posts Edit and Delete.
+/// Delete asks for confirmation in place before calling `on_delete`.
+#[component]
+pub fn PostView(
+    post: Post,
+    /// Whether the logged-in user wrote it.
+    own: bool,
+    /// Where the edit page returns to.
+    #[prop(into)]
+    back: Signal<String>,
+    #[prop(into)] on_delete: Callback<i64>,
+) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let id = post.id;
+    let author = post.author.username.clone();
+    let author_path = AppRoute::User(author.clone()).path();
+    let label = format!("Post by {author}");
+    let actions = own.then(|| {
+        view! {
+            <div class="post-actions">
+                {move || {
+                    if confirming.get() {
+                        view! {
+                            <span class="confirm" role="group" aria-label="Confirm deletion">
+                                <span>"Delete this post?"</span>
+                                <button type="button" class="danger" on:click=move |_| {
+                                    confirming.set(false);
+                                    on_delete.run(id);
+                                }>"Yes, delete"</button>
+                                <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                            </span>
+                        }
+                        .into_any()
+                    } else {
+                        view! {
+                            <A href=move || AppRoute::EditPost(id).with_next(&back.get())>"Edit"</A>
+                            <button type="button" class="link-button" on:click=move |_| confirming.set(true)>
+                                "Delete"
+                            </button>
+                        }
+                        .into_any()
+                    }
+                }}
+            </div>
+        }
+    });
+    view! {
+        <article class="post" aria-label=label>
+            <Avatar url=post.author.avatar_url.clone() size=48 />
+            <div class="post-body">
+                <p class="post-meta">
+                    <A href=author_path attr:class="author">{author.clone()}</A>
+                    " · "
+                    <TimeAgo timestamp=post.timestamp />
+                </p>
+                <p class="post-text">{post.text.clone()}</p>
+                {actions}
+            </div>
+        </article>
+    }
+}
+
+/// A list of posts, keyed so that appending a page keeps what is shown.
+#[component]
+pub fn PostList(
+    #[prop(into)] posts: Signal<Vec<Post>>,
+    /// The logged-in user's id.
+    #[prop(into)]
+    me: Signal<Option<i64>>,
+    #[prop(into)] back: Signal<String>,
+    #[prop(into)] on_delete: Callback<i64>,
+) -> impl IntoView {
+    view! {
+        <div class="posts">
+            <For
+                each=move || posts.get()
+                key=|post| (post.id, post.text.clone())
+                children=move |post| {
+                    let own = me.get_untracked() == Some(post.author.id);
+                    view! { <PostView post own back on_delete /> }
+                }
+            />
+        </div>
+    }
+}

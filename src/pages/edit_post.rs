@@ -1,0 +1,117 @@
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use wire::Post;
+
+use super::set_title;
+use crate::api::use_session;
+use crate::components::{Loading, PostForm};
+use crate::flash::use_flashes;
+use crate::routes::{AppRoute, safe_next};
+use crate::validate;
+
+/// Edit one of one's own posts, then return to where the Edit link was (`?next=`).
+#[component]
+pub fn EditPostPage() -> impl IntoView {
+    set_title("Edit post");
+    let session = use_session();
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    });
+    let post = LocalResource::new(move || {
+        let id = id.get();
+        async move {
+            match id {
+                Some(id) => session.client().post(id).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    view! {
+        <div class="narrow">
+            <h1 tabindex="-1">"Edit post"</h1>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match post.await {
+                        Ok(Some(post)) if session.user_id() == Some(post.author.id) => {
+                            view! { <EditPostForm post /> }.into_any()
+                        }
+                        Ok(Some(_)) => view! { <p role="alert">"You can only edit your own posts."</p> }.into_any(),
+                        Ok(None) => view! { <p role="alert">"There is no such post."</p> }.into_any(),
+                        Err(err) => view! {
+                            <div role="alert">
+                                <p>{err.to_string()}</p>
+                                <button type="button" on:click=move |_| post.refetch()>"Try again"</button>
+                            </div>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn EditPostForm(post: Post) -> impl IntoView {
+    let session = use_session();
+    let flashes = use_flashes();
+    let navigate = use_navigate();
+    let query = use_query_map();
+    let author = post.author.username.clone();
+    let back = Signal::derive(move || {
+        safe_next(
+            query.read().get("next").as_deref(),
+            &AppRoute::User(author.clone()),
+        )
+    });
+    let id = post.id;
+    let text = RwSignal::new(post.text);
+    let error = RwSignal::new(None::<String>);
+    let save = Action::new_local(move |body: &String| {
+        let body = body.clone();
+        let navigate = navigate.clone();
+        async move {
+            match session.client().update_post(id, &body).await {
+                Ok(_) => {
+                    flashes.success("Your post has been updated.");
+                    navigate(&back.get_untracked(), NavigateOptions::default());
+                }
+                Err(err) => {
+                    let field = err.field_errors("text");
+                    error.set(Some(if field.is_empty() {
+                        err.to_string()
+                    } else {
+                        field.join(" ")
+                    }));
+                }
+            }
+        }
+    });
+    let on_submit = move |()| {
+        error.set(None);
+        match validate::post_text(&text.get_untracked()) {
+            Ok(body) => {
+                save.dispatch(body);
+            }
+            Err(message) => error.set(Some(message)),
+        }
+    };
+    view! {
+        <PostForm
+            text
+            error
+            pending=save.pending()
+            on_submit
+            label="Your post"
+            submit_label="Save"
+            pending_label="Saving…"
+        />
+        <p><A href=move || back.get()>"Cancel"</A></p>
+    }
+}

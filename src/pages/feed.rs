@@ -1,0 +1,63 @@
+use leptos::prelude::*;
+
+use super::paging::Pager;
+use super::{PostsSection, set_title};
+use crate::api::post_cursor;
+use crate::api::use_session;
+use crate::components::PostForm;
+use crate::validate;
+
+/// Own and followed users' posts, newest first, with a box to write a new one.
+#[component]
+pub fn FeedPage() -> impl IntoView {
+    set_title("Feed");
+    let session = use_session();
+    let pager = Pager::new(
+        move |after| Box::pin(async move { session.client().feed(after).await }),
+        post_cursor,
+    );
+    let text = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let publish = Action::new_local(move |body: &String| {
+        let body = body.clone();
+        async move {
+            match session.client().create_post(&body).await {
+                Ok(post) => {
+                    pager.prepend(post);
+                    text.set(String::new());
+                }
+                Err(err) => {
+                    let field = err.field_errors("text");
+                    error.set(Some(if field.is_empty() {
+                        err.to_string()
+                    } else {
+                        field.join(" ")
+                    }));
+                }
+            }
+        }
+    });
+    let on_submit = move |()| {
+        error.set(None);
+        match validate::post_text(&text.get_untracked()) {
+            Ok(body) => {
+                publish.dispatch(body);
+            }
+            Err(message) => error.set(Some(message)),
+        }
+    };
+    view! {
+        <h1 tabindex="-1">"Feed"</h1>
+        <PostForm
+            text
+            error
+            pending=publish.pending()
+            on_submit
+            label="What's on your mind?"
+            submit_label="Post"
+            pending_label="Posting…"
+        />
+        <h2 class="visually-hidden">"Posts"</h2>
+        <PostsSection pager empty_text="There are no posts in your feed yet. Write one, or follow people from Explore." />
+    }
+}

@@ -1,0 +1,87 @@
+//! The pages: each loads its data through the session's client and lays out components.
+
+mod edit_post;
+mod edit_profile;
+mod explore;
+mod feed;
+mod form;
+mod login;
+mod not_found;
+mod paging;
+mod password;
+mod register;
+mod user;
+
+pub use edit_post::EditPostPage;
+pub use edit_profile::EditProfilePage;
+pub use explore::ExplorePage;
+pub use feed::FeedPage;
+pub use login::LoginPage;
+pub use not_found::NotFoundPage;
+pub use password::ChangePasswordPage;
+pub use register::RegisterPage;
+pub use user::UserPage;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+use wire::Post;
+
+use self::paging::Pager;
+use crate::api::use_session;
+use crate::flash::use_flashes;
+
+/// Sets the document title, which screen readers announce after navigation.
+fn set_title(page: &str) {
+    document().set_title(&format!("{page} · Microblog"));
+}
+
+/// The current path with its query, for "return here" links.
+fn current_path() -> Signal<String> {
+    let location = use_location();
+    Signal::derive(move || {
+        let search = location.search.get();
+        if search.is_empty() {
+            location.pathname.get()
+        } else {
+            format!("{}?{search}", location.pathname.get())
+        }
+    })
+}
+
+/// Deleting a post from a list: calls the API, then drops it from the list shown.
+fn post_deleter(pager: Pager<Post>) -> Callback<i64> {
+    let session = use_session();
+    let flashes = use_flashes();
+    let delete = Action::new_local(move |id: &i64| {
+        let id = *id;
+        async move {
+            match session.client().delete_post(id).await {
+                Ok(()) => {
+                    pager.remove(|post| post.id == id);
+                    flashes.success("Your post has been deleted.");
+                }
+                Err(err) => flashes.error(format!("The post was not deleted. {err}")),
+            }
+        }
+    });
+    Callback::new(move |id| {
+        delete.dispatch(id);
+    })
+}
+
+/// The "Posts" page heading layout shared by the post-list pages.
+#[component]
+fn PostsSection(pager: Pager<Post>, empty_text: &'static str) -> impl IntoView {
+    let session = use_session();
+    let on_delete = post_deleter(pager);
+    let me = Signal::derive(move || session.user_id());
+    view! {
+        <crate::components::PostList posts=pager.items me back=current_path() on_delete />
+        <crate::components::ListFooter
+            status=pager.status
+            is_empty=Signal::derive(move || pager.items.with(Vec::is_empty))
+            empty_text
+            on_more=move |()| pager.more()
+        />
+    }
+}

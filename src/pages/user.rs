@@ -1,0 +1,165 @@
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use wire::User;
+
+use super::paging::Pager;
+use super::{PostsSection, set_title};
+use crate::api::{post_cursor, use_session, user_cursor};
+use crate::components::{ListFooter, Loading, Profile, ProfileTabs, UserList, UserTab};
+use crate::flash::use_flashes;
+
+/// A user's page: the profile, then their posts, followers or following (`?list=`).
+#[component]
+pub fn UserPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let query = use_query_map();
+    let username = Memo::new(move |_| params.read().get("username").unwrap_or_default());
+    let tab = Signal::derive(move || UserTab::from_query(query.read().get("list").as_deref()));
+    let user = LocalResource::new(move || {
+        let name = username.get();
+        async move { session.client().user(&name).await }
+    });
+    view! {
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(user) => view! { <UserView user tab /> }.into_any(),
+                    Err(err) => {
+                        set_title("User not found");
+                        let heading = if err.is_status(404) { "User not found" } else { "This page could not be loaded" };
+                        view! {
+                            <div class="narrow">
+                                <h1 tabindex="-1">{heading}</h1>
+                                <p role="alert">{err.to_string()}</p>
+                                <button type="button" on:click=move |_| user.refetch()>"Try again"</button>
+                            </div>
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The page of one loaded user.
+#[component]
+fn UserView(user: User, tab: Signal<UserTab>) -> impl IntoView {
+    set_title(&user.username);
+    let session = use_session();
+    let flashes = use_flashes();
+    let id = user.id;
+    let is_me = session.user_id() == Some(id);
+    let following = RwSignal::new(None::<bool>);
+    let counts = RwSignal::new(None::<(i64, i64)>);
+    // Bumped after a follow or unfollow, so a followers list on screen reloads.
+    let lists_changed = RwSignal::new(0_u32);
+    spawn_local(async move {
+        let client = session.client();
+        if let Ok(c) = client.follow_counts(id).await {
+            counts.set(Some(c));
+        }
+        if !is_me && let Ok(f) = client.is_following(id).await {
+            following.set(Some(f));
+        }
+    });
+    let name = user.username.clone();
+    let toggle = Action::new_local(move |follow: &bool| {
+        let follow = *follow;
+        let name = name.clone();
+        async move {
+            let client = session.client();
+            let result = if follow {
+                client.follow(id).await
+            } else {
+                client.unfollow(id).await
+            };
+            match result {
+                Ok(()) => {
+                    following.set(Some(follow));
+                    counts.update(|c| {
+                        if let Some((followers, _)) = c {
+                            *followers += if follow { 1 } else { -1 };
+                        }
+                    });
+                    lists_changed.update(|n| *n += 1);
+                    flashes.success(if follow {
+                        format!("You are now following {name}.")
+                    } else {
+                        format!("You are no longer following {name}.")
+                    });
+                }
+                Err(err) => flashes.error(err.to_string()),
+            }
+        }
+    });
+    let username = user.username.clone();
+    view! {
+        <Profile
+            user
+            is_me
+            following
+            pending=toggle.pending()
+            on_follow=move |()| { toggle.dispatch(true); }
+            on_unfollow=move |()| { toggle.dispatch(false); }
+        />
+        <ProfileTabs username tab counts />
+        {move || match tab.get() {
+            UserTab::Posts => view! { <UserPosts id /> }.into_any(),
+            UserTab::Followers => {
+                lists_changed.track();
+                view! { <UserLinks id followers=true /> }.into_any()
+            }
+            UserTab::Following => view! { <UserLinks id followers=false /> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn UserPosts(id: i64) -> impl IntoView {
+    let session = use_session();
+    let pager = Pager::new(
+        move |after| Box::pin(async move { session.client().user_posts(id, after).await }),
+        post_cursor,
+    );
+    view! {
+        <h2 class="visually-hidden">"Posts"</h2>
+        <PostsSection pager empty_text="No posts yet." />
+    }
+}
+
+/// Followers (or following) of user `id`.
+#[component]
+fn UserLinks(id: i64, followers: bool) -> impl IntoView {
+    let session = use_session();
+    let pager = Pager::new(
+        move |after| {
+            Box::pin(async move {
+                let client = session.client();
+                if followers {
+                    client.followers(id, after).await
+                } else {
+                    client.following(id, after).await
+                }
+            })
+        },
+        user_cursor,
+    );
+    let (heading, empty_text) = if followers {
+        ("Followers", "Nobody follows this user yet.")
+    } else {
+        ("Following", "This user does not follow anyone yet.")
+    };
+    view! {
+        <h2 class="visually-hidden">{heading}</h2>
+        <UserList users=pager.items />
+        <ListFooter
+            status=pager.status
+            is_empty=Signal::derive(move || pager.items.with(Vec::is_empty))
+            empty_text
+            on_more=move |()| pager.more()
+        />
+    }
+}

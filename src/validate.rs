@@ -1,0 +1,145 @@
+//! Checks the browser makes before sending a form, with the same limits the server applies
+//! (`wire::limits`), so the user hears about a typo at once. The server still decides.
+
+use std::collections::BTreeMap;
+
+use wire::limits;
+
+/// Field name to messages, as the server's `errors.json` has it.
+pub type FieldErrors = BTreeMap<&'static str, Vec<String>>;
+
+fn add(errors: &mut FieldErrors, field: &'static str, message: impl Into<String>) {
+    errors.entry(field).or_default().push(message.into());
+}
+
+fn check_new_password(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    password: &str,
+    confirm: &str,
+    confirm_field: &'static str,
+) {
+    let len = password.chars().count();
+    if len < limits::PASSWORD_MIN_CHARS {
+        add(
+            errors,
+            field,
+            format!("Use at least {} characters.", limits::PASSWORD_MIN_CHARS),
+        );
+    } else if len > limits::PASSWORD_MAX_CHARS {
+        add(
+            errors,
+            field,
+            format!("Use at most {} characters.", limits::PASSWORD_MAX_CHARS),
+        );
+    }
+    if password != confirm {
+        add(errors, confirm_field, "The passwords do not match.");
+    }
+}
+
+/// The registration form.
+pub fn registration(username: &str, email: &str, password: &str, password2: &str) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    if username.trim().is_empty() {
+        add(&mut errors, "username", "Enter a username.");
+    }
+    if !email.contains('@') {
+        add(&mut errors, "email", "Enter a valid email address.");
+    }
+    check_new_password(&mut errors, "password", password, password2, "password2");
+    errors
+}
+
+/// The change-password form.
+pub fn password_change(old: &str, new: &str, new2: &str) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    if old.is_empty() {
+        add(&mut errors, "old_password", "Enter your current password.");
+    }
+    check_new_password(&mut errors, "password", new, new2, "password2");
+    errors
+}
+
+/// The login form.
+pub fn login(username: &str, password: &str) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    if username.trim().is_empty() {
+        add(
+            &mut errors,
+            "username",
+            "Enter your username or email address.",
+        );
+    }
+    if password.is_empty() {
+        add(&mut errors, "password", "Enter your password.");
+    }
+    errors
+}
+
+/// A post's text, as the server will see it (trimmed).
+pub fn post_text(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let len = text.chars().count();
+    if len == 0 {
+        Err("Write something first: a post cannot be empty.".into())
+    } else if len > limits::POST_MAX_CHARS {
+        Err(format!(
+            "A post has at most {} characters; this one has {len}.",
+            limits::POST_MAX_CHARS
+        ))
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
+/// Characters left in a post (negative when over).
+pub fn post_chars_left(text: &str) -> i64 {
+    limits::POST_MAX_CHARS as i64 - text.trim().chars().count() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registration_needs_matching_long_enough_passwords() {
+        assert!(
+            registration("susan", "s@example.com", "correct horse", "correct horse").is_empty()
+        );
+        let errors = registration("susan", "s@example.com", "short", "shorter");
+        assert_eq!(errors["password"], ["Use at least 8 characters."]);
+        assert_eq!(errors["password2"], ["The passwords do not match."]);
+    }
+
+    #[test]
+    fn registration_needs_a_username_and_an_email() {
+        let errors = registration(" ", "nope", "long enough", "long enough");
+        assert!(errors.contains_key("username"));
+        assert!(errors.contains_key("email"));
+        assert!(!errors.contains_key("password"));
+    }
+
+    #[test]
+    fn password_change_needs_the_old_password() {
+        let errors = password_change("", "new password", "new password");
+        assert_eq!(errors.keys().copied().collect::<Vec<_>>(), ["old_password"]);
+        assert!(password_change("old", "new password", "new password").is_empty());
+    }
+
+    #[test]
+    fn login_needs_both_fields() {
+        assert_eq!(login("", "").len(), 2);
+        assert!(login("susan", "x").is_empty());
+    }
+
+    #[test]
+    fn posts_are_trimmed_and_bounded() {
+        assert_eq!(post_text("  hello  "), Ok("hello".into()));
+        assert!(post_text("   ").unwrap_err().contains("cannot be empty"));
+        assert!(post_text(&"é".repeat(280)).is_ok());
+        assert!(post_text(&"é".repeat(281)).unwrap_err().contains("281"));
+        assert_eq!(post_chars_left("abc"), 277);
+        assert_eq!(post_chars_left(&"x".repeat(290)), -10);
+    }
+}
