@@ -1,0 +1,78 @@
+//! Identity: opaque tokens, password hashing, and the extractors that name the caller.
+
+pub mod password;
+pub mod token;
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+use crate::db::now_micros;
+use crate::db::users::UserRow;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// How stale `last_seen` may get before a request refreshes it. Without a bound, every
+/// authenticated read would also be a database write.
+const LAST_SEEN_RESOLUTION_MICROS: i64 = 60 * 1_000_000;
+
+/// The caller, proved by a live Bearer access token of a live session.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user: UserRow,
+    pub session_id: i64,
+}
+
+impl AuthUser {
+    pub fn id(&self) -> i64 {
+        self.user.id
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token =
+            bearer(parts).ok_or(ApiError::Unauthorized("A valid access token is required."))?;
+        let now = now_micros();
+        let found =
+            crate::db::sessions::user_for_access_token(state.db.pool(), &token::hash(token), now)
+                .await?;
+        let Some((session_id, mut user)) = found else {
+            return Err(ApiError::Unauthorized(
+                "The access token is invalid or has expired.",
+            ));
+        };
+        if now - user.last_seen > LAST_SEEN_RESOLUTION_MICROS {
+            crate::db::users::touch_last_seen(&state.db, user.id, now).await?;
+            user.last_seen = now;
+        }
+        Ok(Self { user, session_id })
+    }
+}
+
+/// The caller if a valid access token came with the request; endpoints that need no
+/// login ignore a bad one (the reference client sends `Bearer null` on register).
+#[derive(Debug, Clone)]
+pub struct MaybeAuthUser(pub Option<AuthUser>);
+
+impl FromRequestParts<AppState> for MaybeAuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match AuthUser::from_request_parts(parts, state).await {
+            Ok(user) => Ok(Self(Some(user))),
+            Err(ApiError::Unauthorized(_)) => Ok(Self(None)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if any.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}

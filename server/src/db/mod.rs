@@ -1,0 +1,178 @@
+//! The database: SQLite by default, PostgreSQL for deployments that outgrow one machine.
+//!
+//! Queries are plain SQL that both accept (`$1` placeholders, `RETURNING`, integer times),
+//! run through sqlx's `Any` driver. Each backend has its own migrations folder, since
+//! their DDL differs (identity columns).
+
+pub mod sessions;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+/// Which database is behind the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The connection pools. SQLite allows one writer at a time and answers `SQLITE_BUSY`
+/// to a second one that upgrades a read transaction; so on SQLite every write
+/// transaction goes through a pool of one connection, and writers queue in-process
+/// instead of failing. On PostgreSQL both pools are the same.
+#[derive(Clone, Debug)]
+pub struct Db {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+}
+
+/// A write transaction. Dropped without `commit()`, it rolls back: nothing half-written.
+pub type Tx = Transaction<'static, Any>;
+
+impl Db {
+    /// Connects, creating a SQLite file and its folder if needed, and runs the migrations.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:");
+        };
+
+        let db = match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url_creating_file(url)?;
+                let read = sqlite_pool(&url, 8).await?;
+                let write = sqlite_pool(&url, 1).await?;
+                // WAL lets readers run beside the writer; the mode is stored in the file.
+                write.execute("PRAGMA journal_mode = WAL").await?;
+                Self {
+                    read,
+                    write,
+                    backend,
+                }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await
+                    .context("cannot connect to PostgreSQL")?;
+                Self {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                }
+            }
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator
+            .run(&self.write)
+            .await
+            .context("database migration failed")
+    }
+
+    /// The pool for reads (and single-statement writes that need no transaction).
+    pub fn pool(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// Begins a write transaction.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.write.begin().await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes both pools, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+async fn sqlite_pool(url: &str, max: u32) -> anyhow::Result<AnyPool> {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // Foreign keys are off by default in SQLite; the schema relies on cascades.
+                // NORMAL is durable across application crashes under WAL; only a power
+                // loss can take back the last commits.
+                conn.execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000")
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .with_context(|| "cannot open the SQLite database".to_owned())
+}
+
+/// Makes sure the SQLite file can be created: `mode=rwc` and an existing parent folder.
+fn sqlite_url_creating_file(url: &str) -> anyhow::Result<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or_default();
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        anyhow::bail!("DATABASE_URL must name a SQLite file, e.g. sqlite://data/microblog.db");
+    }
+    if let Some(parent) = std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the folder {}", parent.display()))?;
+    }
+    let query = if query.contains("mode=") {
+        query.to_owned()
+    } else if query.is_empty() {
+        "mode=rwc".to_owned()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    // Validate early with the SQLite options parser, for a clear error.
+    sqlx::sqlite::SqliteConnectOptions::from_str(&format!("sqlite://{path}?{query}"))
+        .context("DATABASE_URL is not a valid SQLite URL")?;
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// Microseconds since the epoch, now. Every stored time uses this unit.
+pub fn now_micros() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// A duration in the stored unit.
+pub fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// Whether a database error is a unique-constraint violation (a race two requests lost).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}

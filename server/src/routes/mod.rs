@@ -1,0 +1,65 @@
+//! The API's routes, one module per resource, merged here.
+
+pub mod docs;
+pub mod health;
+pub mod tokens;
+
+use axum::Router;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Microblog API",
+        description = "The token-authenticated API of the microblog. Access tokens go in \
+            `Authorization: Bearer`; the refresh token travels only in an HttpOnly cookie \
+            scoped to `/api/tokens`. Compatible with the reference microblog API's clients.",
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "tokens", description = "Log in, refresh, log out"),
+        (name = "users", description = "Accounts and profiles"),
+        (name = "posts", description = "Posts, the feed and explore"),
+        (name = "follows", description = "Following and followers"),
+        (name = "meta", description = "Health and documentation"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+        components.add_security_scheme(
+            "refresh_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(tokens::REFRESH_COOKIE))),
+        );
+    }
+}
+
+/// Every API route, with its OpenAPI description, relative to `/api`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(tokens::router())
+}
+
+/// JSON answers for unknown paths and methods under `/api`: never HTML from the API.
+pub fn with_fallbacks(api: Router<AppState>) -> Router<AppState> {
+    api.fallback(|| async { ApiError::NotFound("The requested URL was not found on the server.") })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+}

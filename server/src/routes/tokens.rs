@@ -1,0 +1,289 @@
+//! `/api/tokens`: log in, refresh, log out.
+//!
+//! The access token goes to the client in the JSON body; the refresh token only in an
+//! HttpOnly cookie scoped to this path (auth rule 10), unless configured otherwise.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use wire::{RefreshRequest, Token};
+
+use crate::auth::AuthUser;
+use crate::db::now_micros;
+use crate::db::sessions::{self, Issued, Origin, Refresh};
+use crate::error::ApiError;
+use crate::extract::{Client, parse_json};
+use crate::startup::AppState;
+use crate::web::check_csrf;
+
+/// The refresh cookie's name, and the path it is scoped to.
+pub const REFRESH_COOKIE: &str = "refresh_token";
+pub const REFRESH_COOKIE_PATH: &str = "/api/tokens";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login, refresh, logout))
+}
+
+/// Log in with HTTP Basic credentials (username or email, and password).
+#[utoipa::path(
+    post, path = "/tokens", tag = "tokens",
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "Logged in; the refresh token is in the cookie", body = Token),
+        (status = 401, description = "Invalid credentials (`WWW-Authenticate: Form`)", body = wire::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(ip = %client.ip))]
+async fn login(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some((name, password)) = basic_credentials(&headers) else {
+        tracing::info!("login failed: no usable Basic credentials");
+        return Err(ApiError::BadCredentials);
+    };
+    let user = crate::db::users::credentials_for_login(state.db.pool(), &name).await?;
+    let stored_hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
+    // Verified even when the user is unknown, against a dummy hash: same time, same answer.
+    let valid = state.hasher.verify(&password, stored_hash).await?;
+    let user = match user {
+        Some(user) if valid => user,
+        other => {
+            tracing::info!(
+                user_id = other.map(|u| u.id),
+                "login failed: bad credentials"
+            );
+            return Err(ApiError::BadCredentials);
+        }
+    };
+    let mut tx = state.db.begin().await?;
+    let issued = sessions::create(&mut tx, user.id, &origin(&client), state.lifetimes()).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = user.id, session_id = issued.session_id, "login");
+    Ok(token_response(&state, issued))
+}
+
+/// Get a new access token (and rotate the refresh token) with the refresh cookie.
+///
+/// The body may carry `access_token` and `refresh_token`, each optional or `null`: the
+/// cookie alone identifies the session. An `access_token`, when sent, must belong to it.
+#[utoipa::path(
+    put, path = "/tokens", tag = "tokens",
+    request_body(content = RefreshRequest, description = "May be `{}`"),
+    security(("refresh_cookie" = [])),
+    responses(
+        (status = 200, description = "New tokens; the cookie is rotated", body = Token),
+        (status = 401, description = "No valid refresh token; the cookie is cleared", body = wire::ErrorBody),
+        (status = 403, description = "Cross-site request", body = wire::ErrorBody),
+        (status = 415, description = "Not a JSON request", body = wire::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(ip = %client.ip))]
+async fn refresh(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    check_csrf(&headers, &state.config)?;
+    let request: RefreshRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RefreshRequest::default()
+    } else {
+        parse_json(&body)?
+    };
+    let refresh_token = request
+        .refresh_token
+        .filter(|t| !t.is_empty())
+        .or_else(|| cookie(&headers, REFRESH_COOKIE));
+    let Some(refresh_token) = refresh_token else {
+        return Ok(unauthorized_clearing_cookie(&state, "No refresh token."));
+    };
+    let access_token = request.access_token.filter(|t| !t.is_empty());
+    let outcome = sessions::refresh(
+        &state.db,
+        &refresh_token,
+        access_token.as_deref(),
+        &origin(&client),
+        state.lifetimes(),
+    )
+    .await?;
+    match outcome {
+        Refresh::Issued(issued) => {
+            tracing::info!(
+                user_id = issued.user_id,
+                session_id = issued.session_id,
+                "refresh"
+            );
+            Ok(token_response(&state, issued))
+        }
+        Refresh::ReuseDetected {
+            session_id,
+            user_id,
+        } => {
+            tracing::warn!(
+                user_id,
+                session_id,
+                "refresh token reuse detected: session revoked"
+            );
+            Ok(unauthorized_clearing_cookie(
+                &state,
+                "The refresh token is no longer valid.",
+            ))
+        }
+        Refresh::Invalid => {
+            tracing::info!("refresh failed: unknown, expired or revoked token");
+            Ok(unauthorized_clearing_cookie(
+                &state,
+                "The refresh token is invalid or has expired.",
+            ))
+        }
+    }
+}
+
+/// Log out: revoke this session (its access token stops working at once) and clear the cookie.
+#[utoipa::path(
+    delete, path = "/tokens", tag = "tokens",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out; the cookie is cleared"),
+        (status = 401, description = "No valid access token", body = wire::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(ip = %client.ip))]
+async fn logout(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+    user: AuthUser,
+) -> Result<Response, ApiError> {
+    check_csrf(&headers, &state.config)?;
+    sessions::revoke(&state.db, user.session_id).await?;
+    tracing::info!(user_id = user.id(), session_id = user.session_id, "logout");
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, clear_cookie(&state));
+    Ok(response)
+}
+
+fn origin(client: &Client) -> Origin<'_> {
+    Origin {
+        ip: &client.ip,
+        user_agent: &client.user_agent,
+    }
+}
+
+/// The JSON token body with the refresh cookie set.
+pub fn token_response(state: &AppState, issued: Issued) -> Response {
+    let remaining_secs = ((issued.expires_at - now_micros()) / 1_000_000).max(0);
+    let cookie = format!(
+        "{REFRESH_COOKIE}={}; HttpOnly; Secure; SameSite={}; Path={REFRESH_COOKIE_PATH}; Max-Age={remaining_secs}",
+        issued.refresh_token,
+        state.config.refresh_cookie_same_site.as_str(),
+    );
+    let body = Token {
+        access_token: issued.access_token,
+        refresh_token: state
+            .config
+            .refresh_token_in_body
+            .then_some(issued.refresh_token),
+    };
+    let mut response = axum::Json(body).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The same cookie, expired: same name, path and flags, so the browser replaces it.
+fn clear_cookie(state: &AppState) -> HeaderValue {
+    let cookie = format!(
+        "{REFRESH_COOKIE}=; HttpOnly; Secure; SameSite={}; Path={REFRESH_COOKIE_PATH}; Max-Age=0",
+        state.config.refresh_cookie_same_site.as_str(),
+    );
+    HeaderValue::from_str(&cookie).expect("cookie text is ASCII")
+}
+
+fn unauthorized_clearing_cookie(state: &AppState, description: &'static str) -> Response {
+    let mut response = ApiError::Unauthorized(description).into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, clear_cookie(state));
+    response
+}
+
+/// `(username or email, password)` from `Authorization: Basic …`; `None` if the header is
+/// missing, not Basic, not base64, not UTF-8 or has no colon.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (name, password) = decoded.split_once(':')?;
+    Some((name.to_owned(), password.to_owned()))
+}
+
+/// A cookie's value from the `Cookie` headers.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, v)| *k == name && !v.is_empty())
+        .map(|(_, v)| v.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn basic_credentials_split_at_the_first_colon() {
+        let encoded = STANDARD.encode("susan:pass:word");
+        let h = headers(&[(header::AUTHORIZATION, &format!("Basic {encoded}"))]);
+        assert_eq!(
+            basic_credentials(&h),
+            Some(("susan".into(), "pass:word".into()))
+        );
+    }
+
+    #[test]
+    fn malformed_basic_credentials_are_refused() {
+        let not_utf8 = STANDARD.encode([0xff, 0xfe, b':', b'x']);
+        for value in [
+            "Bearer abc".to_owned(),
+            "Basic !!!".to_owned(),
+            format!("Basic {not_utf8}"),
+            format!("Basic {}", STANDARD.encode("no-colon")),
+        ] {
+            let h = headers(&[(header::AUTHORIZATION, &value)]);
+            assert_eq!(basic_credentials(&h), None, "{value}");
+        }
+    }
+
+    #[test]
+    fn finds_the_refresh_cookie_among_others() {
+        let h = headers(&[(header::COOKIE, "theme=dark; refresh_token=abc; x=y")]);
+        assert_eq!(cookie(&h, REFRESH_COOKIE).as_deref(), Some("abc"));
+        let h = headers(&[(header::COOKIE, "refresh_token=")]);
+        assert_eq!(cookie(&h, REFRESH_COOKIE), None);
+    }
+}

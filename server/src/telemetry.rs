@@ -1,0 +1,20 @@
+//! Structured logs with `tracing`: one line per request, one per authentication event.
+//! Handlers log ids and addresses, never a token, password or code.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber: `RUST_LOG` filters (default `info`), `json` for
+/// machines or `pretty` for people.
+pub fn init(json: bool) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    // A second call (tests start many servers in one process) keeps the first subscriber.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,194 @@
+//! What surrounds the API: the SPA's static files, security headers, CORS, CSRF checks
+//! and request logs.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::extract::is_json;
+use crate::startup::AppState;
+
+/// Serves the SPA's built files; any other path gets `index.html`, so that client routes
+/// (`/user/susan`) survive a reload. Missing `STATIC_DIR`: only the API is served.
+pub fn spa(config: &Config) -> Router<AppState> {
+    let dir = &config.static_dir;
+    if !dir.join("index.html").is_file() {
+        tracing::warn!(dir = %dir.display(), "no index.html in STATIC_DIR: serving the API only");
+        return Router::new();
+    }
+    let index = ServeFile::new(dir.join("index.html"));
+    Router::new().fallback_service(ServeDir::new(dir).fallback(index))
+}
+
+/// CORS for the API: an allow-list of origins, with credentials; never `*`, never a
+/// reflected arbitrary origin (contract deviation 5).
+pub fn cors(config: &Config) -> CorsLayer {
+    let origins: Vec<HeaderValue> = config
+        .allowed_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+/// The CSRF defence of cookie-authenticated endpoints (contract deviation 4, auth rule 11):
+/// the body must be declared JSON, which a cross-site form cannot do without a CORS
+/// preflight, and an `Origin`, when present, must be allowed or the server's own.
+pub fn check_csrf(headers: &HeaderMap, config: &Config) -> Result<(), ApiError> {
+    if !is_json(headers) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or_default().trim_end_matches('/');
+    let allowed =
+        config.allowed_origins.iter().any(|o| o == origin) || same_origin_as_host(origin, headers);
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "Cross-site requests are not allowed here.",
+        ))
+    }
+}
+
+/// Whether `Origin` names the host the request was sent to: a same-origin request from
+/// the page this server served, whatever name it was reached by.
+fn same_origin_as_host(origin: &str, headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    origin.split_once("://").is_some_and(|(scheme, authority)| {
+        (scheme == "http" || scheme == "https") && authority == host
+    })
+}
+
+/// The Content-Security-Policy of every HTML page (auth rule 8). The SPA's loader is an
+/// external file, so no inline script needs a hash; `'wasm-unsafe-eval'` lets the page
+/// compile its WebAssembly, and nothing else.
+pub fn content_security_policy(config: &Config) -> String {
+    let connect = match &config.api_origin {
+        Some(api) => format!("'self' {api}"),
+        None => "'self'".to_owned(),
+    };
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src {connect}; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'; form-action 'self'"
+    )
+}
+
+/// Applies the layers every response passes through.
+pub fn with_layers(router: Router, config: &Config) -> Router {
+    let csp =
+        HeaderValue::from_str(&content_security_policy(config)).expect("the CSP is plain ASCII");
+    let hsts = config.public_url.starts_with("https://");
+    router
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            let csp = csp.clone();
+            async move { security_headers(req, next, csp, hsts).await }
+        }))
+        .layer(
+            // One line per request: method, path (never the query, which may carry a
+            // reset token), status and latency.
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<Body>| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(
+                    |res: &Response, latency: Duration, _span: &tracing::Span| {
+                        tracing::info!(status = res.status().as_u16(), micros = latency.as_micros() as u64, "response");
+                    },
+                )
+                .on_failure(()),
+        )
+}
+
+/// Whether a file name carries a content hash, as Trunk writes them: `name-<16 hex>.ext`.
+fn is_hashed_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    name.split(['-', '.', '_'])
+        .any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+async fn security_headers(req: Request, next: Next, csp: HeaderValue, hsts: bool) -> Response {
+    let path = req.uri().path().to_owned();
+    let mut res = next.run(req).await;
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // Reset links carry a token in the URL: never let it leave in a Referer.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    if is_html {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if !path.starts_with("/api") && !headers.contains_key(header::CACHE_CONTROL) {
+        // Trunk puts a content hash in every asset's name: cache those for good, and make
+        // browsers revalidate everything else, above all the page that names them.
+        let value = if !is_html && is_hashed_asset(&path) {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    } else if path.starts_with("/api") && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    headers.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_content_hashed_files_are_immutable() {
+        assert!(is_hashed_asset("/microblog-3f2a9c0d1e4b5a67_bg.wasm"));
+        assert!(is_hashed_asset("/main-0123456789abcdef.css"));
+        assert!(!is_hashed_asset("/favicon.ico"));
+        assert!(!is_hashed_asset("/user/susan"));
+    }
+}
