@@ -2,6 +2,7 @@
 
 pub mod docs;
 pub mod health;
+pub mod pagination;
 pub mod tokens;
 
 use axum::Router;
