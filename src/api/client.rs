@@ -13,7 +13,7 @@ use futures::FutureExt;
 use futures::future::{LocalBoxFuture, Shared};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wire::{RefreshRequest, Token};
+use wire::Token;
 
 use super::ApiError;
 use super::encode::basic_auth;
@@ -193,12 +193,11 @@ impl Client {
             let exchange = {
                 let this = this.clone();
                 async move {
-                    let request = this.build(
-                        &ApiRequest::new("PUT", "/api/tokens")
-                            .json(&RefreshRequest::default())
-                            .anonymous(),
-                        None,
-                    );
+                    // `{}`: no access token, no refresh token in the body; the HttpOnly
+                    // cookie alone identifies the session (the contract's extension 1).
+                    let mut refresh = ApiRequest::new("PUT", "/api/tokens").anonymous();
+                    refresh.body = Some("{}".to_owned());
+                    let request = this.build(&refresh, None);
                     let response = this.0.transport.send(request).await?;
                     parse::<Token>(check(response)?)
                 }

@@ -10,6 +10,9 @@ pub mod session;
 pub mod tabs;
 pub mod transport;
 
+#[cfg(all(test, target_arch = "wasm32"))]
+mod client_tests;
+
 pub use client::Client;
 pub use endpoints::{post_cursor, user_cursor};
 pub use error::ApiError;

@@ -22,3 +22,6 @@ pub use post_form::PostForm;
 pub use profile::{Profile, ProfileTabs, UserTab};
 pub use time_ago::{Clock, TimeAgo};
 pub use user_list::UserList;
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests;

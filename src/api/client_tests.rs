@@ -1,0 +1,323 @@
+//! Browser tests of the client's refresh logic against a scripted fake server.
+//! Run with `cargo test --target wasm32-unknown-unknown -p microblog`
+//! (and `CHROMEDRIVER=/usr/bin/chromedriver`).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use futures::future::{LocalBoxFuture, join, join_all};
+use js_sys::{Promise, Reflect};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+use super::ApiError;
+use super::client::{ApiRequest, Client};
+use super::transport::{HttpRequest, HttpResponse, Transport};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A pretend API: one valid access token at a time; each refresh issues the next one.
+#[derive(Default)]
+struct Server {
+    valid: RefCell<Option<String>>,
+    refreshes: Cell<u32>,
+    refreshing_now: Cell<u32>,
+    most_concurrent_refreshes: Cell<u32>,
+    refuse_refresh: Cell<bool>,
+    /// Answer 401 to every authenticated call, even with a fresh token.
+    always_401: Cell<bool>,
+    log: RefCell<Vec<HttpRequest>>,
+}
+
+#[derive(Clone)]
+struct Fake(Rc<Server>);
+
+async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        leptos::prelude::window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+impl Transport for Fake {
+    fn send(
+        &self,
+        request: HttpRequest,
+    ) -> LocalBoxFuture<'static, Result<HttpResponse, ApiError>> {
+        let server = Rc::clone(&self.0);
+        Box::pin(async move {
+            server.log.borrow_mut().push(request.clone());
+            if request.method == "PUT" && request.url.ends_with("/api/tokens") {
+                server.refreshing_now.set(server.refreshing_now.get() + 1);
+                server.most_concurrent_refreshes.set(
+                    server
+                        .most_concurrent_refreshes
+                        .get()
+                        .max(server.refreshing_now.get()),
+                );
+                sleep(20).await;
+                server.refreshing_now.set(server.refreshing_now.get() - 1);
+                if server.refuse_refresh.get() {
+                    return Ok(reply(
+                        401,
+                        r#"{"code":401,"message":"Unauthorized","description":"No session."}"#,
+                    ));
+                }
+                let n = server.refreshes.get() + 1;
+                server.refreshes.set(n);
+                let token = format!("token-{n}");
+                *server.valid.borrow_mut() = Some(token.clone());
+                return Ok(reply(
+                    200,
+                    &format!(r#"{{"access_token":"{token}","refresh_token":null}}"#),
+                ));
+            }
+            sleep(5).await;
+            let valid = server.valid.borrow().clone();
+            let authorized = valid
+                .map(|t| format!("Bearer {t}"))
+                .is_some_and(|expected| request.header("Authorization") == Some(expected.as_str()));
+            if authorized && !server.always_401.get() {
+                Ok(reply(200, r#"{"ok":true}"#))
+            } else {
+                Ok(reply(
+                    401,
+                    r#"{"code":401,"message":"Unauthorized","description":"Token expired."}"#,
+                ))
+            }
+        })
+    }
+}
+
+fn reply(status: u16, body: &str) -> HttpResponse {
+    HttpResponse {
+        status,
+        body: body.into(),
+    }
+}
+
+fn client(server: &Rc<Server>, lock: &str) -> Client {
+    Client::with_lock_name("", Fake(Rc::clone(server)), lock)
+}
+
+fn gets(log: &[HttpRequest]) -> usize {
+    log.iter().filter(|r| r.method == "GET").count()
+}
+
+#[wasm_bindgen_test]
+async fn a_401_refreshes_once_with_the_cookie_and_retries_once() {
+    let server = Rc::new(Server::default());
+    let client = client(&server, "test-lock-retry");
+
+    let response = client
+        .send(ApiRequest::new("GET", "/api/me"))
+        .await
+        .unwrap();
+
+    assert_eq!(response.status, 200);
+    assert_eq!(server.refreshes.get(), 1);
+    let log = server.log.borrow();
+    assert_eq!(log.len(), 3, "GET, PUT /api/tokens, GET again");
+    let refresh = &log[1];
+    assert_eq!(
+        (refresh.method, refresh.url.as_str()),
+        ("PUT", "/api/tokens")
+    );
+    assert_eq!(
+        refresh.body.as_deref(),
+        Some("{}"),
+        "the cookie alone, no token in the body"
+    );
+    assert_eq!(refresh.header("Content-Type"), Some("application/json"));
+    assert_eq!(refresh.header("Authorization"), None);
+    assert!(refresh.with_credentials, "the refresh cookie must be sent");
+    assert!(
+        !log[0].with_credentials && !log[2].with_credentials,
+        "credentials only on /api/tokens"
+    );
+    assert_eq!(log[2].header("Authorization"), Some("Bearer token-1"));
+}
+
+#[wasm_bindgen_test]
+async fn concurrent_401s_share_a_single_refresh() {
+    let server = Rc::new(Server::default());
+    let client = client(&server, "test-lock-single-flight");
+
+    let calls = (0..5).map(|_| client.send(ApiRequest::new("GET", "/api/feed")));
+    let results = join_all(calls).await;
+
+    assert!(
+        results
+            .iter()
+            .all(|r| r.as_ref().is_ok_and(|r| r.status == 200))
+    );
+    assert_eq!(server.refreshes.get(), 1, "one refresh for five 401s");
+    assert_eq!(
+        gets(&server.log.borrow()),
+        10,
+        "each call sent once and retried once"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_401_after_someone_else_refreshed_reuses_the_new_token() {
+    let server = Rc::new(Server::default());
+    let client = client(&server, "test-lock-reuse");
+    client.refresh().await.unwrap();
+    // The token expires server-side; the first call refreshes, a later one needs no refresh.
+    *server.valid.borrow_mut() = None;
+    client
+        .send(ApiRequest::new("GET", "/api/me"))
+        .await
+        .unwrap();
+    client
+        .send(ApiRequest::new("GET", "/api/me"))
+        .await
+        .unwrap();
+    assert_eq!(server.refreshes.get(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn a_second_401_is_returned_not_retried_again() {
+    let server = Rc::new(Server::default());
+    server.always_401.set(true);
+    let client = client(&server, "test-lock-once");
+
+    let err = client
+        .send(ApiRequest::new("GET", "/api/me"))
+        .await
+        .unwrap_err();
+
+    assert!(err.is_status(401));
+    assert_eq!(server.refreshes.get(), 1);
+    assert_eq!(
+        server.log.borrow().len(),
+        3,
+        "GET, one refresh, one retry: no loop"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_refresh_ends_the_session() {
+    let server = Rc::new(Server::default());
+    server.refuse_refresh.set(true);
+    let client = client(&server, "test-lock-refused");
+    let ended = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&ended);
+    client.on_refresh_rejected(move || counter.set(counter.get() + 1));
+
+    let (a, b) = join(
+        client.send(ApiRequest::new("GET", "/api/me")),
+        client.send(ApiRequest::new("GET", "/api/feed")),
+    )
+    .await;
+
+    assert!(a.unwrap_err().is_status(401));
+    assert!(b.unwrap_err().is_status(401));
+    assert_eq!(ended.get(), 1, "told once, for the one shared refresh");
+}
+
+#[wasm_bindgen_test]
+async fn anonymous_calls_neither_send_the_token_nor_refresh() {
+    let server = Rc::new(Server::default());
+    let client = client(&server, "test-lock-anon");
+    client.refresh().await.unwrap();
+
+    let err = client
+        .send(ApiRequest::new("GET", "/api/anything").anonymous())
+        .await
+        .unwrap_err();
+
+    assert!(err.is_status(401));
+    assert_eq!(server.refreshes.get(), 1, "only the explicit refresh");
+    assert_eq!(server.log.borrow()[1].header("Authorization"), None);
+}
+
+#[wasm_bindgen_test]
+async fn tabs_sharing_the_lock_never_refresh_at_the_same_time() {
+    // Two clients stand for two tabs: same lock name, one shared "cookie jar" (server).
+    let server = Rc::new(Server::default());
+    let tab_a = client(&server, "test-lock-tabs");
+    let tab_b = client(&server, "test-lock-tabs");
+
+    let (a, b) = join(tab_a.refresh(), tab_b.refresh()).await;
+
+    assert!(a.is_ok() && b.is_ok());
+    assert_eq!(server.refreshes.get(), 2, "each tab gets its own token");
+    assert_eq!(
+        server.most_concurrent_refreshes.get(),
+        1,
+        "never two at once"
+    );
+
+    // The contrast that shows the fake would catch overlap: without a shared lock, they do.
+    let server = Rc::new(Server::default());
+    let (a, b) = join(
+        client(&server, "test-lock-tab-1").refresh(),
+        client(&server, "test-lock-tab-2").refresh(),
+    )
+    .await;
+    assert!(a.is_ok() && b.is_ok());
+    assert_eq!(server.most_concurrent_refreshes.get(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn logout_sends_json_with_credentials_and_forgets_the_token() {
+    let server = Rc::new(Server::default());
+    let client = client(&server, "test-lock-logout");
+    client.refresh().await.unwrap();
+
+    client.logout().await.unwrap_or_else(|e| {
+        // The fake answers 200 {"ok":true} to DELETE with a valid token.
+        panic!("{e}")
+    });
+
+    let log = server.log.borrow();
+    let delete = log.last().unwrap();
+    assert_eq!(
+        (delete.method, delete.url.as_str()),
+        ("DELETE", "/api/tokens")
+    );
+    assert_eq!(delete.header("Authorization"), Some("Bearer token-1"));
+    assert_eq!(delete.header("Content-Type"), Some("application/json"));
+    assert!(delete.with_credentials);
+    drop(log);
+    let err = client
+        .send(ApiRequest::new("GET", "/api/me").anonymous())
+        .await
+        .unwrap_err();
+    assert!(err.is_status(401));
+    assert_eq!(
+        server.log.borrow().last().unwrap().header("Authorization"),
+        None
+    );
+}
+
+#[wasm_bindgen_test]
+async fn login_uses_basic_auth_and_keeps_the_token_out_of_web_storage() {
+    let server = Rc::new(Server::default());
+    let client = client(&server, "test-lock-login");
+    // The fake answers 401 to the login (it only knows refresh), which is fine here: we
+    // check what was sent.
+    let _ = client.login("zoë", "pässwörd").await;
+    let log = server.log.borrow();
+    let login = &log[0];
+    assert_eq!((login.method, login.url.as_str()), ("POST", "/api/tokens"));
+    assert_eq!(
+        login.header("Authorization"),
+        Some("Basic em/Dqzpww6Rzc3fDtnJk")
+    );
+    assert!(login.with_credentials);
+    drop(log);
+
+    client.refresh().await.unwrap();
+    let window = leptos::prelude::window();
+    for storage in ["localStorage", "sessionStorage"] {
+        let store = Reflect::get(&window, &JsValue::from_str(storage)).unwrap();
+        let length = Reflect::get(&store, &JsValue::from_str("length")).unwrap();
+        assert_eq!(length.as_f64(), Some(0.0), "{storage} must stay empty");
+    }
+}

@@ -1,0 +1,227 @@
+//! Browser tests of components: render with props, look at the DOM, click.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use leptos::prelude::*;
+use leptos_router::components::Router;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement};
+use wire::{Post, Timestamp, User};
+
+use super::*;
+use crate::flash::{FlashKind, FlashMessage};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Mounts `view` into a fresh element and returns that element.
+fn mount<V: IntoView + 'static>(view: impl FnOnce() -> V + 'static) -> Element {
+    let document = document();
+    let host = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&host).unwrap();
+    leptos::mount::mount_to(host.clone().unchecked_into::<HtmlElement>(), view).forget();
+    host
+}
+
+fn find(host: &Element, selector: &str) -> Option<Element> {
+    host.query_selector(selector).unwrap()
+}
+
+fn count(host: &Element, selector: &str) -> u32 {
+    host.query_selector_all(selector).unwrap().length()
+}
+
+fn click(host: &Element, selector: &str) {
+    find(host, selector)
+        .unwrap_or_else(|| panic!("no {selector}"))
+        .unchecked_into::<HtmlElement>()
+        .click();
+}
+
+/// Lets effects and the DOM catch up with a signal change.
+async fn settle() {
+    leptos::task::tick().await;
+    leptos::task::tick().await;
+}
+
+fn user(id: i64, name: &str) -> User {
+    User {
+        id,
+        username: name.into(),
+        email: None,
+        about_me: String::new(),
+        avatar_url: format!("/api/avatars/{id}?d=identicon"),
+        first_seen: Timestamp::from_micros(0),
+        last_seen: Timestamp::from_micros(0),
+        posts_url: format!("/api/users/{id}/posts"),
+        url: format!("/api/users/{id}"),
+        has_password: true,
+    }
+}
+
+fn post(id: i64, author: User) -> Post {
+    Post {
+        id,
+        text: format!("post number {id}"),
+        timestamp: Timestamp::from_micros(1_000_000_000_000_000),
+        url: format!("/api/posts/{id}"),
+        author,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn flash_messages_stack_and_can_be_dismissed() {
+    let messages = RwSignal::new(vec![
+        FlashMessage {
+            id: 1,
+            kind: FlashKind::Success,
+            text: "Saved.".into(),
+        },
+        FlashMessage {
+            id: 2,
+            kind: FlashKind::Error,
+            text: "Oops.".into(),
+        },
+    ]);
+    let dismissed = Arc::new(AtomicU32::new(0));
+    let seen = Arc::clone(&dismissed);
+    let host = mount(move || {
+        view! { <FlashList messages on_dismiss=move |id: u64| seen.store(id as u32, Ordering::SeqCst) /> }
+    });
+
+    assert_eq!(count(&host, ".flash"), 2);
+    assert_eq!(count(&host, ".flash-error[role=status]"), 1);
+    click(
+        &host,
+        ".flash-error button[aria-label='Dismiss notification']",
+    );
+    assert_eq!(dismissed.load(Ordering::SeqCst), 2);
+
+    messages.update(|m| m.retain(|f| f.id != 2));
+    settle().await;
+    assert_eq!(count(&host, ".flash"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_field_shows_its_errors_beside_the_control() {
+    let value = RwSignal::new("sus".to_string());
+    let errors = RwSignal::new(Vec::<String>::new());
+    let host = mount(move || {
+        view! { <Field label="Username" name="username" value errors autocomplete="username" /> }
+    });
+    let input = find(&host, "input#username").unwrap();
+    assert_eq!(
+        find(&host, "label[for=username]")
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "Username"
+    );
+    assert_eq!(
+        input.get_attribute("autocomplete").as_deref(),
+        Some("username")
+    );
+    assert_eq!(
+        input.get_attribute("aria-describedby").as_deref(),
+        Some("username-error")
+    );
+    assert_eq!(input.get_attribute("aria-invalid"), None);
+
+    errors.set(vec!["Use a different username.".into()]);
+    settle().await;
+    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(
+        find(&host, "#username-error")
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "Use a different username."
+    );
+    // What the user typed stays.
+    assert_eq!(
+        input.unchecked_into::<web_sys::HtmlInputElement>().value(),
+        "sus"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn own_posts_offer_edit_and_a_confirmed_delete() {
+    let deleted = Arc::new(AtomicU32::new(0));
+    let seen = Arc::clone(&deleted);
+    let me = user(1, "susan");
+    let posts = vec![post(10, me.clone()), post(11, user(2, "david"))];
+    let host = mount(move || {
+        view! {
+            <Router>
+                <PostList
+                    posts=Signal::stored(posts)
+                    me=Signal::stored(Some(1))
+                    back=Signal::stored("/".to_string())
+                    on_delete=move |id: i64| seen.store(id as u32, Ordering::SeqCst)
+                />
+            </Router>
+        }
+    });
+
+    assert_eq!(count(&host, "article.post"), 2);
+    let mine = find(&host, "article[aria-label='Post by susan']").unwrap();
+    let theirs = find(&host, "article[aria-label='Post by david']").unwrap();
+    assert_eq!(count(&theirs, ".post-actions"), 0);
+    assert_eq!(
+        find(&mine, ".post-actions a")
+            .unwrap()
+            .get_attribute("href")
+            .as_deref(),
+        Some("/posts/10/edit?next=%2F")
+    );
+    let time = find(&mine, "time").unwrap();
+    assert!(
+        time.get_attribute("title").is_some_and(|t| !t.is_empty()),
+        "full date on hover"
+    );
+    assert!(time.text_content().unwrap().ends_with("ago"));
+
+    click(&mine, ".post-actions button");
+    settle().await;
+    assert_eq!(deleted.load(Ordering::SeqCst), 0, "asks first");
+    click(&mine, ".post-actions button.danger");
+    assert_eq!(deleted.load(Ordering::SeqCst), 10);
+}
+
+#[wasm_bindgen_test]
+async fn list_footer_shows_more_loading_and_errors() {
+    let status = RwSignal::new(ListStatus::Loading);
+    let more = Arc::new(AtomicU32::new(0));
+    let clicks = Arc::clone(&more);
+    let host = mount(move || {
+        view! {
+            <ListFooter
+                status
+                is_empty=Signal::stored(false)
+                empty_text="Nothing."
+                on_more=move |()| { clicks.fetch_add(1, Ordering::SeqCst); }
+            />
+        }
+    });
+    assert_eq!(count(&host, "[role=status]"), 1);
+
+    status.set(ListStatus::Ready { has_more: true });
+    settle().await;
+    click(&host, ".more button");
+    assert_eq!(more.load(Ordering::SeqCst), 1);
+
+    status.set(ListStatus::Failed(crate::api::ApiError::Network));
+    settle().await;
+    assert!(
+        find(&host, "[role=alert]")
+            .unwrap()
+            .text_content()
+            .unwrap()
+            .contains("Cannot reach")
+    );
+
+    status.set(ListStatus::Ready { has_more: false });
+    settle().await;
+    assert_eq!(count(&host, "button"), 0);
+}
