@@ -1,0 +1,124 @@
+// Playwright for the microblog journeys: Debian's Chromium (never `npx playwright install`:
+// no browser downloads on these machines), our release server on a free port with a
+// fresh SQLite database per run, and an OAuth 2 mock provider beside it.
+//
+// Run through `cargo xtask test` (it builds dist/ and target/release/server first), or
+// `cargo xtask test --only e2e`. Set E2E_BASE_URL to run the specs against a server that
+// is already running instead (e.g. `cargo xtask run`); then nothing is started here.
+import { defineConfig, devices } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const repoRoot = path.resolve(__dirname, '..');
+
+/** A free loopback port, found synchronously (the config is not async). */
+function freePort(): string {
+  const script =
+    "const s=require('net').createServer();" +
+    "s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close();});";
+  return execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim();
+}
+
+// Playwright loads this file in the runner and again in every worker. Workers inherit the
+// runner's environment, so what is chosen once here is stored in process.env and reused:
+// every process then agrees on the port and the temporary directory.
+const env = process.env;
+env.E2E_PORT ??= freePort();
+env.E2E_OAUTH_PORT ??= freePort();
+env.E2E_TMP ??= fs.mkdtempSync(path.join(os.tmpdir(), 'microblog-e2e-'));
+env.E2E_MAIL_OUTBOX ??= path.join(env.E2E_TMP, 'outbox');
+env.E2E_OAUTH_ISSUER ??= `http://127.0.0.1:${env.E2E_OAUTH_PORT}`;
+
+const external = env.E2E_BASE_URL;
+const baseURL = external ?? `http://127.0.0.1:${env.E2E_PORT}`;
+const serverBin = env.E2E_SERVER_BIN ?? path.join(repoRoot, 'target', 'release', 'server');
+const dist = env.E2E_DIST ?? path.join(repoRoot, 'dist');
+const database = path.join(env.E2E_TMP, 'e2e.db');
+
+if (!external) {
+  for (const [what, file] of [
+    ['the release server', serverBin],
+    ['the SPA build', path.join(dist, 'index.html')],
+  ]) {
+    if (!fs.existsSync(file)) {
+      throw new Error(`${what} is missing (${file}): run \`cargo xtask build\` or \`cargo xtask test --only e2e\``);
+    }
+  }
+  // SQLite treats an empty file as an empty database.
+  if (!fs.existsSync(database)) fs.writeFileSync(database, '');
+}
+
+/** The server's settings for the journeys (names as in README.md). */
+const serverEnv: Record<string, string> = {
+  HOST: '127.0.0.1',
+  PORT: env.E2E_PORT,
+  DATABASE_URL: `sqlite://${database}`,
+  STATIC_DIR: dist,
+  PUBLIC_URL: baseURL,
+  ALLOWED_ORIGINS: baseURL,
+  // Short, so the expiry journey sees access tokens expire within a test.
+  ACCESS_TOKEN_TTL_SECS: env.E2E_ACCESS_TOKEN_TTL_SECS ?? '5',
+  MAIL_OUTBOX: env.E2E_MAIL_OUTBOX,
+  RUST_LOG: env.E2E_RUST_LOG ?? 'warn',
+  // The OAuth issue adds its provider settings here, pointing at E2E_OAUTH_ISSUER.
+};
+
+export default defineConfig({
+  testDir: './tests',
+  // 2 cores, shared by the server, Chromium and the runner.
+  workers: 2,
+  fullyParallel: true,
+  retries: 0,
+  forbidOnly: !!env.CI,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list']],
+  outputDir: './test-results',
+  globalTeardown: './fixtures/global-teardown.ts',
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      // Without the background-networking flags Chromium floods this closed network with
+      // connection attempts. --no-sandbox: we run as root.
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'] } }],
+  webServer: external
+    ? undefined
+    : [
+        {
+          name: 'oauth',
+          command: `node ./node_modules/oauth2-mock-server/dist/oauth2-mock-server.mjs -a 127.0.0.1 -p ${env.E2E_OAUTH_PORT}`,
+          url: `${env.E2E_OAUTH_ISSUER}/.well-known/openid-configuration`,
+          reuseExistingServer: false,
+          timeout: 30_000,
+          stdout: 'ignore',
+          stderr: 'pipe',
+        },
+        {
+          name: 'server',
+          command: JSON.stringify(serverBin),
+          url: `${baseURL}/api/health`,
+          env: serverEnv,
+          reuseExistingServer: false,
+          timeout: 60_000,
+          stdout: 'pipe',
+          stderr: 'pipe',
+          gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+        },
+      ],
+});

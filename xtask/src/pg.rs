@@ -1,0 +1,136 @@
+//! A throwaway PostgreSQL cluster for the server's tests: initdb into a temp dir, start
+//! on a free loopback port, and stop and delete it when dropped (also after a failure).
+
+use crate::proc::{self, Ctx};
+use crate::tools;
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Cluster {
+    dir: PathBuf,
+    bin: PathBuf,
+    pub port: u16,
+    /// PostgreSQL refuses to run as root; as root we run it as the `postgres` user.
+    as_postgres: bool,
+}
+
+impl Cluster {
+    pub fn start(ctx: &Ctx) -> Result<Cluster> {
+        let bin = tools::postgres_bin()
+            .context("PostgreSQL is not installed (/usr/lib/postgresql/N/bin/initdb)")?;
+        let dir = proc::temp_dir("microblog-pg")?;
+        let as_postgres = proc::is_root();
+        let cluster = Cluster {
+            dir,
+            bin,
+            port: proc::free_port()?,
+            as_postgres,
+        };
+        if as_postgres {
+            proc::run(
+                ctx.cmd("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&cluster.dir),
+            )?;
+        }
+        let data = cluster.dir.join("data");
+        // trust: a throwaway cluster on loopback, used by the test process only.
+        proc::run(
+            cluster
+                .pg("initdb")
+                .args(["--auth=trust", "--username=postgres", "--encoding=UTF8"])
+                .args(["--no-sync", "--no-instructions", "-D"])
+                .arg(&data)
+                .stdout(std::process::Stdio::null()),
+        )
+        .context("initdb failed")?;
+        // Durability off: the data dies with the test run anyway, and it is much faster.
+        let options = format!(
+            "-c port={} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} \
+             -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+             -c max_connections=300",
+            cluster.port,
+            cluster.dir.display()
+        );
+        let started = proc::run(
+            cluster
+                .pg("pg_ctl")
+                .args(["start", "--wait", "--timeout=60", "--silent", "-D"])
+                .arg(&data)
+                .arg("-l")
+                .arg(cluster.log())
+                .arg("-o")
+                .arg(options),
+        );
+        if let Err(err) = started {
+            eprintln!(
+                "{}",
+                std::fs::read_to_string(cluster.log()).unwrap_or_default()
+            );
+            return Err(err.context("pg_ctl start failed (the server log is above)"));
+        }
+        println!(
+            "postgres: throwaway cluster on 127.0.0.1:{} in {}",
+            cluster.port,
+            cluster.dir.display()
+        );
+        Ok(cluster)
+    }
+
+    /// A superuser URL; the tests create one database per test from it.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn log(&self) -> PathBuf {
+        self.dir.join("postgres.log")
+    }
+
+    fn stop(&self) {
+        let data = self.dir.join("data");
+        if data.join("postmaster.pid").exists() {
+            let status = self
+                .pg("pg_ctl")
+                .args(["stop", "--mode=immediate", "--wait", "--silent", "-D"])
+                .arg(&data)
+                .status();
+            if !status.is_ok_and(|s| s.success()) {
+                eprintln!(
+                    "postgres: pg_ctl stop failed; the cluster in {} may still run",
+                    self.dir.display()
+                );
+            }
+        }
+    }
+
+    /// A PostgreSQL tool, run as the `postgres` user when we are root.
+    fn pg(&self, tool: &str) -> Command {
+        let program = self.bin.join(tool);
+        let mut cmd = if self.as_postgres {
+            let mut cmd = Command::new("runuser");
+            cmd.args(["-u", "postgres", "--"]).arg(program);
+            cmd
+        } else {
+            Command::new(program)
+        };
+        cmd.current_dir(&self.dir)
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop();
+        remove(&self.dir);
+    }
+}
+
+fn remove(dir: &Path) {
+    if let Err(err) = std::fs::remove_dir_all(dir) {
+        eprintln!("postgres: could not delete {}: {err}", dir.display());
+    } else {
+        println!("postgres: cluster stopped and deleted");
+    }
+}

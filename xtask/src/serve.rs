@@ -1,0 +1,185 @@
+//! `cargo xtask run`: build everything in release mode and serve it.
+
+use crate::build;
+use crate::proc::{Ctx, Guard};
+use crate::tools::{self, Needs};
+use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+pub const DEFAULT_PORT: u16 = 8080;
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/microblog.db";
+
+pub fn run(ctx: &Ctx, build: bool) -> Result<()> {
+    if build {
+        tools::ensure(ctx, &Needs::spa())?;
+        build::spa(ctx)?;
+        build::server(ctx, false)?;
+    }
+    let bin = build::server_bin(ctx);
+    if !bin.is_file() {
+        bail!(
+            "{} is missing: run `cargo xtask run` without --no-build",
+            bin.display()
+        );
+    }
+    if !build::dist(ctx).join("index.html").is_file() {
+        bail!("dist/index.html is missing: run `cargo xtask run` without --no-build");
+    }
+
+    let env = ServerEnv::from_environment(ctx)?;
+    let mut cmd = ctx.cmd(&bin);
+    env.apply(&mut cmd);
+    // The server may read from a terminal (nothing does today), and Ctrl-C reaches it
+    // directly: it shares our process group.
+    cmd.stdin(std::process::Stdio::inherit());
+    let mut server = Guard::spawn(&mut cmd, "the server")?;
+    server.wait_for_port(&env.connect_addr(), Duration::from_secs(60))?;
+
+    let url = env.browse_url();
+    println!();
+    println!("  Microblog is running: open {url}");
+    println!("  API: {url}/api  (docs at {url}/api/docs)");
+    println!("  Database: {}   Press Ctrl-C to stop.", env.database_url);
+    println!();
+    let status = server.child.wait()?;
+    if !status.success() {
+        bail!("the server stopped: {status}");
+    }
+    Ok(())
+}
+
+/// The server's configuration as `run` and `bench` start it: the caller's environment
+/// wins; otherwise the defaults the README documents, with paths under the repository.
+pub struct ServerEnv {
+    pub host: String,
+    pub port: u16,
+    pub database_url: String,
+    pub static_dir: PathBuf,
+    pub public_url: String,
+    pub allowed_origins: String,
+}
+
+impl ServerEnv {
+    pub fn from_environment(ctx: &Ctx) -> Result<ServerEnv> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let host = var("HOST").unwrap_or_else(|| DEFAULT_HOST.to_owned());
+        let port = match var("PORT") {
+            Some(p) => p
+                .parse()
+                .map_err(|_| anyhow::anyhow!("PORT={p} is not a port number"))?,
+            None => DEFAULT_PORT,
+        };
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        prepare_sqlite(&ctx.root, &database_url)?;
+        let static_dir = var("STATIC_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| build::dist(ctx));
+        let browse_host = browse_host(&host);
+        // The browser sends an Origin header on PUT /api/tokens; it must be allowed
+        // whether the developer opens 127.0.0.1 or localhost.
+        let public_url =
+            var("PUBLIC_URL").unwrap_or_else(|| format!("http://{browse_host}:{port}"));
+        let allowed_origins = var("ALLOWED_ORIGINS").unwrap_or_else(|| {
+            let mut origins = vec![
+                format!("http://127.0.0.1:{port}"),
+                format!("http://localhost:{port}"),
+            ];
+            let public = public_url.trim_end_matches('/').to_owned();
+            if !origins.contains(&public) {
+                origins.insert(0, public);
+            }
+            origins.join(",")
+        });
+        Ok(ServerEnv {
+            host,
+            port,
+            database_url,
+            static_dir,
+            public_url,
+            allowed_origins,
+        })
+    }
+
+    pub fn apply(&self, cmd: &mut Command) {
+        cmd.env("HOST", &self.host)
+            .env("PORT", self.port.to_string())
+            .env("DATABASE_URL", &self.database_url)
+            .env("STATIC_DIR", &self.static_dir)
+            .env("PUBLIC_URL", &self.public_url)
+            .env("ALLOWED_ORIGINS", &self.allowed_origins);
+    }
+
+    pub fn connect_addr(&self) -> String {
+        format!("{}:{}", browse_host(&self.host), self.port)
+    }
+
+    pub fn browse_url(&self) -> String {
+        format!("http://{}:{}", browse_host(&self.host), self.port)
+    }
+}
+
+/// Where to connect for a listen address (a wildcard is reached through loopback).
+fn browse_host(host: &str) -> String {
+    match host {
+        "0.0.0.0" | "" => "127.0.0.1".to_owned(),
+        "::" | "[::]" => "[::1]".to_owned(),
+        h if h.contains(':') && !h.starts_with('[') => format!("[{h}]"),
+        h => h.to_owned(),
+    }
+}
+
+/// The file path of a `sqlite:` URL, relative paths taken from the repository root.
+pub fn sqlite_path(root: &Path, url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    if path.is_empty() || path.starts_with(':') {
+        return None; // in-memory
+    }
+    Some(root.join(path))
+}
+
+/// Creates the directory of a SQLite database (and an empty database file, which SQLite
+/// treats as an empty database), so the server never fails on a fresh clone.
+pub fn prepare_sqlite(root: &Path, url: &str) -> Result<()> {
+    if let Some(path) = sqlite_path(root, url) {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        if !path.exists() {
+            std::fs::File::create(&path)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_files_under_the_root() {
+        let root = Path::new("/repo");
+        assert_eq!(
+            sqlite_path(root, "sqlite://data/microblog.db"),
+            Some(PathBuf::from("/repo/data/microblog.db"))
+        );
+        assert_eq!(
+            sqlite_path(root, "sqlite:///tmp/x.db?mode=rwc"),
+            Some(PathBuf::from("/tmp/x.db"))
+        );
+        assert_eq!(sqlite_path(root, "sqlite::memory:"), None);
+        assert_eq!(sqlite_path(root, "postgres://localhost/db"), None);
+    }
+
+    #[test]
+    fn wildcard_hosts_are_browsed_on_loopback() {
+        assert_eq!(browse_host("0.0.0.0"), "127.0.0.1");
+        assert_eq!(browse_host("::"), "[::1]");
+        assert_eq!(browse_host("127.0.0.1"), "127.0.0.1");
+    }
+}

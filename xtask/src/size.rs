@@ -1,0 +1,302 @@
+//! `cargo xtask size`: what a first visit downloads from `dist/`, compressed as a CDN
+//! would serve it, checked against `size-budget.toml`.
+
+use crate::build;
+use crate::proc::{self, Ctx};
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const BUDGET_FILE: &str = "size-budget.toml";
+
+/// Brotli at its maximum quality with the usual 4 MiB window (`brotli -q 11`).
+const BROTLI_QUALITY: u32 = 11;
+const BROTLI_LGWIN: u32 = 22;
+
+pub struct FileSize {
+    pub name: String,
+    pub kind: &'static str,
+    pub raw: u64,
+    pub gzip: u64,
+    pub brotli: u64,
+}
+
+pub struct Report {
+    pub files: Vec<FileSize>,
+    /// Files in dist/ that a first visit does not fetch.
+    pub unused: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Budget {
+    total: Limit,
+    #[serde(default)]
+    kind: BTreeMap<String, Limit>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Limit {
+    /// Brotli bytes at most.
+    brotli: u64,
+    /// Why this number: what it pays for, and what was measured when it was set.
+    reason: String,
+}
+
+pub fn measure(ctx: &Ctx) -> Result<Report> {
+    let dist = build::dist(ctx);
+    if !dist.join("index.html").is_file() {
+        bail!(
+            "dist/index.html is missing: build the SPA first (`cargo xtask size` without --no-build)"
+        );
+    }
+    let mut all = Vec::new();
+    walk(&dist, &dist, &mut all)?;
+    let first_visit = first_visit(&dist, &all)?;
+    let mut files = Vec::new();
+    for name in &first_visit {
+        let bytes = std::fs::read(dist.join(name))?;
+        files.push(FileSize {
+            name: name.clone(),
+            kind: kind_of(name),
+            raw: bytes.len() as u64,
+            gzip: gzip(&bytes)?,
+            brotli: brotli(&bytes)?,
+        });
+    }
+    let unused = all
+        .into_iter()
+        .filter(|f| !first_visit.contains(f))
+        .collect();
+    Ok(Report { files, unused })
+}
+
+/// index.html and every dist/ file it names, directly or through a file it names (the
+/// loader's <meta> names the glue and the wasm; CSS may name fonts), plus favicon.ico,
+/// which browsers ask for unprompted.
+fn first_visit(dist: &Path, all: &[String]) -> Result<BTreeSet<String>> {
+    let mut seen = BTreeSet::from(["index.html".to_owned()]);
+    if all.iter().any(|f| f == "favicon.ico") {
+        seen.insert("favicon.ico".to_owned());
+    }
+    let mut queue = vec!["index.html".to_owned()];
+    while let Some(name) = queue.pop() {
+        if !is_text(&name) {
+            continue;
+        }
+        let text = proc::read(&dist.join(&name))?;
+        for other in all {
+            if !seen.contains(other) && text.contains(other.as_str()) {
+                seen.insert(other.clone());
+                queue.push(other.clone());
+            }
+        }
+    }
+    Ok(seen)
+}
+
+fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path: PathBuf = entry?.path();
+        if path.is_dir() {
+            walk(base, &path, out)?;
+        } else {
+            let rel = path
+                .strip_prefix(base)?
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push(rel);
+        }
+    }
+    out.sort();
+    Ok(())
+}
+
+fn kind_of(name: &str) -> &'static str {
+    match name.rsplit('.').next().unwrap_or("") {
+        "html" => "html",
+        "js" | "mjs" => "js",
+        "wasm" => "wasm",
+        "css" => "css",
+        _ => "other",
+    }
+}
+
+fn is_text(name: &str) -> bool {
+    matches!(
+        name.rsplit('.').next().unwrap_or(""),
+        "html" | "js" | "mjs" | "css" | "json" | "webmanifest" | "svg"
+    )
+}
+
+fn gzip(bytes: &[u8]) -> Result<u64> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes)?;
+    Ok(enc.finish()?.len() as u64)
+}
+
+fn brotli(bytes: &[u8]) -> Result<u64> {
+    let mut enc =
+        brotli::CompressorWriter::new(Vec::new(), 64 * 1024, BROTLI_QUALITY, BROTLI_LGWIN);
+    enc.write_all(bytes)?;
+    enc.flush()?;
+    Ok(enc.into_inner().len() as u64)
+}
+
+impl Report {
+    pub fn total(&self) -> (u64, u64, u64) {
+        self.files.iter().fold((0, 0, 0), |(r, g, b), f| {
+            (r + f.raw, g + f.gzip, b + f.brotli)
+        })
+    }
+
+    fn by_kind(&self) -> BTreeMap<&'static str, u64> {
+        let mut kinds = BTreeMap::new();
+        for f in &self.files {
+            *kinds.entry(f.kind).or_insert(0) += f.brotli;
+        }
+        kinds
+    }
+
+    pub fn print(&self) {
+        let width = self
+            .files
+            .iter()
+            .map(|f| f.name.len())
+            .max()
+            .unwrap_or(4)
+            .max(5);
+        println!("\nWhat a first visit downloads from dist/ (bytes; gzip -9, brotli q11):");
+        println!(
+            "  {:width$}  {:>5}  {:>10}  {:>10}  {:>10}",
+            "file", "kind", "raw", "gzip", "brotli"
+        );
+        for f in &self.files {
+            println!(
+                "  {:width$}  {:>5}  {:>10}  {:>10}  {:>10}",
+                f.name,
+                f.kind,
+                group(f.raw),
+                group(f.gzip),
+                group(f.brotli)
+            );
+        }
+        let (raw, gz, br) = self.total();
+        println!(
+            "  {:width$}  {:>5}  {:>10}  {:>10}  {:>10}",
+            "total",
+            "",
+            group(raw),
+            group(gz),
+            group(br)
+        );
+        if !self.unused.is_empty() {
+            println!("  not fetched on a first visit: {}", self.unused.join(", "));
+        }
+    }
+
+    /// Compares the brotli sizes with the committed budget; fails when over.
+    pub fn check(&self, ctx: &Ctx) -> Result<()> {
+        let path = ctx.root.join(BUDGET_FILE);
+        let budget: Budget = toml::from_str(&proc::read(&path)?)
+            .with_context(|| format!("parsing {BUDGET_FILE}"))?;
+        let mut rows = vec![("total".to_owned(), self.total().2, Some(&budget.total))];
+        for (kind, bytes) in self.by_kind() {
+            rows.push((kind.to_owned(), bytes, budget.kind.get(kind)));
+        }
+        let mut problems = Vec::new();
+        println!("\nBudget ({BUDGET_FILE}, brotli bytes):");
+        for (name, measured, limit) in rows {
+            let Some(limit) = limit else {
+                problems.push(format!(
+                    "no budget for `{name}` files: add [kind.{name}] with a reason"
+                ));
+                continue;
+            };
+            if limit.reason.trim().is_empty() {
+                problems.push(format!("the budget for `{name}` has no reason"));
+            }
+            let verdict = if measured <= limit.brotli {
+                "ok"
+            } else {
+                "OVER"
+            };
+            println!(
+                "  {:6} {:>10} of {:>10} ({:>3}%)  {verdict}",
+                name,
+                group(measured),
+                group(limit.brotli),
+                measured * 100 / limit.brotli.max(1),
+            );
+            if measured > limit.brotli {
+                problems.push(format!(
+                    "`{name}` is {} brotli bytes, over its budget of {} ({})",
+                    group(measured),
+                    group(limit.brotli),
+                    limit.reason.trim()
+                ));
+            }
+        }
+        for kind in budget.kind.keys() {
+            if !self.by_kind().contains_key(kind.as_str()) {
+                println!("  {kind:6} (no such files in this build)");
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            bail!(
+                "size budget exceeded:\n  - {}\nShrink the build, or raise the number in {BUDGET_FILE} with the reason beside it.",
+                problems.join("\n  - ")
+            )
+        }
+    }
+}
+
+/// 1234567 -> "1,234,567"
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(group(0), "0");
+        assert_eq!(group(999), "999");
+        assert_eq!(group(1000), "1,000");
+        assert_eq!(group(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn compression_shrinks_repetitive_text() {
+        let text = "microblog ".repeat(1000);
+        let b = brotli(text.as_bytes()).unwrap();
+        let g = gzip(text.as_bytes()).unwrap();
+        assert!(b < 200 && g < 200, "brotli {b}, gzip {g}");
+    }
+
+    #[test]
+    fn the_committed_budget_parses_and_gives_reasons() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let budget: Budget =
+            toml::from_str(&std::fs::read_to_string(root.join(BUDGET_FILE)).unwrap()).unwrap();
+        assert!(budget.total.brotli > 0 && !budget.total.reason.trim().is_empty());
+        for (kind, limit) in &budget.kind {
+            assert!(!limit.reason.trim().is_empty(), "{kind} has no reason");
+        }
+    }
+}
