@@ -4,7 +4,9 @@
 //! run through sqlx's `Any` driver. Each backend has its own migrations folder, since
 //! their DDL differs (identity columns).
 
+pub mod password_resets;
 pub mod sessions;
+pub mod two_factor;
 pub mod users;
 
 use std::str::FromStr;
