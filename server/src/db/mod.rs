@@ -4,7 +4,10 @@
 //! run through sqlx's `Any` driver. Each backend has its own migrations folder, since
 //! their DDL differs (identity columns).
 
+pub mod follows;
+pub mod posts;
 pub mod sessions;
+pub mod user_lists;
 pub mod users;
 
 use std::str::FromStr;

@@ -1,9 +1,12 @@
 //! The API's routes, one module per resource, merged here.
 
 pub mod docs;
+pub mod follows;
 pub mod health;
 pub mod pagination;
+pub mod posts;
 pub mod tokens;
+pub mod user_lists;
 
 use axum::Router;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -57,6 +60,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(tokens::router())
+        .merge(posts::router())
+        .merge(follows::router())
+        .merge(user_lists::router())
 }
 
 /// JSON answers for unknown paths and methods under `/api`: never HTML from the API.
