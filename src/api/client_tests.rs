@@ -275,8 +275,7 @@ async fn logout_sends_json_with_credentials_and_forgets_the_token() {
         panic!("{e}")
     });
 
-    let log = server.log.borrow();
-    let delete = log.last().unwrap();
+    let delete = server.log.borrow().last().unwrap().clone();
     assert_eq!(
         (delete.method, delete.url.as_str()),
         ("DELETE", "/api/tokens")
@@ -284,7 +283,6 @@ async fn logout_sends_json_with_credentials_and_forgets_the_token() {
     assert_eq!(delete.header("Authorization"), Some("Bearer token-1"));
     assert_eq!(delete.header("Content-Type"), Some("application/json"));
     assert!(delete.with_credentials);
-    drop(log);
     let err = client
         .send(ApiRequest::new("GET", "/api/me").anonymous())
         .await
@@ -303,15 +301,13 @@ async fn login_uses_basic_auth_and_keeps_the_token_out_of_web_storage() {
     // The fake answers 401 to the login (it only knows refresh), which is fine here: we
     // check what was sent.
     let _ = client.login("zoë", "pässwörd").await;
-    let log = server.log.borrow();
-    let login = &log[0];
+    let login = server.log.borrow()[0].clone();
     assert_eq!((login.method, login.url.as_str()), ("POST", "/api/tokens"));
     assert_eq!(
         login.header("Authorization"),
         Some("Basic em/Dqzpww6Rzc3fDtnJk")
     );
     assert!(login.with_credentials);
-    drop(log);
 
     client.refresh().await.unwrap();
     let window = leptos::prelude::window();

@@ -19,7 +19,7 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
-    #[cfg(test)]
+    #[cfg(all(test, target_arch = "wasm32"))]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -4,9 +4,12 @@
 //! run through sqlx's `Any` driver. Each backend has its own migrations folder, since
 //! their DDL differs (identity columns).
 
+pub mod follows;
 pub mod password_resets;
+pub mod posts;
 pub mod sessions;
 pub mod two_factor;
+pub mod user_lists;
 pub mod users;
 
 use std::str::FromStr;

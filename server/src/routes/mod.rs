@@ -1,12 +1,15 @@
 //! The API's routes, one module per resource, merged here.
 
 pub mod docs;
+pub mod follows;
 pub mod health;
 pub mod pagination;
+pub mod posts;
 pub mod reset;
 pub mod sessions;
 pub mod tokens;
 pub mod two_factor;
+pub mod user_lists;
 
 use axum::Router;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -62,6 +65,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(tokens::router())
+        .merge(posts::router())
+        .merge(follows::router())
+        .merge(user_lists::router())
         .merge(reset::router())
         .merge(two_factor::router())
         .merge(sessions::router())

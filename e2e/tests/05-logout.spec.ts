@@ -1,0 +1,42 @@
+// Journey 5: logging out in one tab logs out every tab at once; a reload stays logged out;
+// the old refresh cookie no longer works.
+import { request as playwrightRequest } from '@playwright/test';
+import { expect, newAccount, register, Shell, test } from '../pages/fixtures';
+
+test('logout in one tab logs out the other at once, for good', async ({ request, page, loginPage, shell, baseURL }) => {
+  const me = newAccount('leaver');
+  await register(request, me);
+  await loginPage.goto();
+  await loginPage.login(me);
+
+  const other = await page.context().newPage();
+  const otherShell = new Shell(other);
+  await other.goto(`/user/${me.username}`);
+  await otherShell.expectLoggedInAs(me.username);
+
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'refresh_token');
+  expect(cookie, 'the refresh cookie').toBeTruthy();
+
+  await shell.logout();
+  await shell.expectLoggedOut();
+
+  // The other tab drops its state without a reload: its private page gives way to login.
+  await otherShell.expectLoggedOut();
+  await expect(other.getByRole('heading', { name: 'Log in', level: 1 })).toBeVisible();
+
+  await other.reload();
+  await expect(other.getByRole('heading', { name: 'Log in', level: 1 })).toBeVisible();
+  await otherShell.expectLoggedOut();
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login/);
+  await shell.expectLoggedOut();
+
+  // Replaying the old cookie, from anywhere, gets nothing.
+  const replay = await playwrightRequest.newContext({ baseURL });
+  const response = await replay.put('/api/tokens', {
+    headers: { Cookie: `refresh_token=${cookie!.value}`, 'Content-Type': 'application/json' },
+    data: {},
+  });
+  expect(response.status()).toBe(401);
+  await replay.dispose();
+});
