@@ -1,5 +1,6 @@
 //! The API's routes, one module per resource, merged here.
 
+pub mod avatars;
 pub mod docs;
 pub mod follows;
 pub mod health;
@@ -7,6 +8,7 @@ pub mod pagination;
 pub mod posts;
 pub mod tokens;
 pub mod user_lists;
+pub mod users;
 
 use axum::Router;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -60,6 +62,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(tokens::router())
+        .merge(users::router())
+        .merge(avatars::router())
         .merge(posts::router())
         .merge(follows::router())
         .merge(user_lists::router())
