@@ -1,8 +1,8 @@
 // Journey 9: an automated accessibility audit (axe, WCAG 2.x A and AA rules) of every page
 // reports no violations, and the app works from the keyboard alone.
 import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
-import { accessToken, expect, newAccount, register, test, writePost } from '../pages/fixtures';
+import type { APIRequestContext, Page } from '@playwright/test';
+import { accessToken, expect, type LoginPage, newAccount, register, test, writePost } from '../pages/fixtures';
 
 async function audit(page: Page, what: string): Promise<void> {
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
@@ -27,45 +27,64 @@ test('logged-out pages pass the audit', async ({ page }) => {
   await audit(page, '/register with errors');
 });
 
-test('logged-in pages pass the audit', async ({ request, page, loginPage }) => {
+/** Registers a user with one post and a neighbour, and logs in through the UI. */
+async function loggedIn(request: APIRequestContext, loginPage: LoginPage) {
   const me = newAccount('audited');
   const other = newAccount('neighbour');
   await register(request, me);
   await register(request, other);
-  const token = await accessToken(request, me);
-  await writePost(request, token, 'A post to audit');
-
+  await writePost(request, await accessToken(request, me), 'A post to audit');
   await loginPage.goto();
   await loginPage.login(me);
-  const posts = page.getByRole('main').getByRole('article');
-  await expect(posts.first()).toBeVisible();
-  await audit(page, 'feed');
+  return { me, other };
+}
 
-  const pages: [string, string][] = [
-    ['/explore', 'Explore'],
-    [`/user/${me.username}`, me.username],
-    [`/user/${me.username}?list=followers`, me.username],
-    [`/user/${other.username}`, other.username],
-    ['/settings/profile', 'Edit profile'],
-    ['/settings/password', 'Change password'],
-  ];
-  for (const [path, heading] of pages) {
-    await page.goto(path);
-    await expect(page.getByRole('heading', { name: heading, level: 1 })).toBeVisible();
-    await expect(page.getByRole('status').filter({ hasText: 'Loading' })).toHaveCount(0);
-    await audit(page, path);
-  }
+async function visitAndAudit(page: Page, path: string, heading: string): Promise<void> {
+  await page.goto(path);
+  await expect(page.getByRole('heading', { name: heading, level: 1 })).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: 'Loading' })).toHaveCount(0);
+  await audit(page, path);
+}
+
+test('the feed and Explore pass the audit', async ({ request, page, loginPage }) => {
+  await loggedIn(request, loginPage);
+  await expect(page.getByRole('main').getByRole('article').first()).toBeVisible();
+  await audit(page, 'feed');
+  await visitAndAudit(page, '/explore', 'Explore');
+});
+
+test('user pages pass the audit', async ({ request, page, loginPage }) => {
+  const { me, other } = await loggedIn(request, loginPage);
+  await visitAndAudit(page, `/user/${me.username}`, me.username);
+  await visitAndAudit(page, `/user/${me.username}?list=followers`, me.username);
+  await visitAndAudit(page, `/user/${other.username}`, other.username);
+
+  // A delete confirmation on screen.
+  const post = page.getByRole('main').getByRole('article').first();
+  await page.goto(`/user/${me.username}`);
+  await post.getByRole('button', { name: 'Delete' }).click();
+  await expect(post.getByRole('button', { name: 'Yes, delete' })).toBeVisible();
+  await audit(page, 'delete confirmation');
+});
+
+test('settings and editing pass the audit', async ({ request, page, loginPage }) => {
+  const { me } = await loggedIn(request, loginPage);
+  await visitAndAudit(page, '/settings/profile', 'Edit profile');
+  await visitAndAudit(page, '/settings/password', 'Change password');
 
   await page.goto(`/user/${me.username}`);
-  await posts.first().getByRole('link', { name: 'Edit' }).click();
+  await page.getByRole('main').getByRole('article').first().getByRole('link', { name: 'Edit' }).click();
   await expect(page.getByLabel('Your post')).toHaveValue('A post to audit');
   await audit(page, 'edit post');
 
-  // A flash message and a delete confirmation on screen.
-  await page.goto(`/user/${me.username}`);
-  await posts.first().getByRole('button', { name: 'Delete' }).click();
-  await expect(posts.first().getByRole('button', { name: 'Yes, delete' })).toBeVisible();
-  await audit(page, 'delete confirmation');
+  // A flash message on screen, and field errors.
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('region', { name: 'Notifications' }).getByText('Your post has been updated.')).toBeVisible();
+  await audit(page, 'flash message');
+  await page.goto('/settings/password');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByLabel('Current password')).toHaveAttribute('aria-invalid', 'true');
+  await audit(page, 'password form with errors');
 });
 
 test('the keyboard alone reaches everything, and focus follows navigation', async ({ request, page, loginPage }) => {

@@ -4,7 +4,7 @@
 //! runtime; a semaphore lets at most one hash run per core but one, so that a flood of
 //! logins cannot starve every other request of CPU.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use anyhow::Context;
 use argon2::Argon2;
@@ -13,10 +13,10 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use tokio::sync::Semaphore;
 
 /// A hash to verify against when the user does not exist, so that an unknown user and a
-/// wrong password take the same time (auth rule 20).
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    hash_now("dummy password for timing equality").expect("hashing a constant cannot fail")
-});
+/// wrong password take the same time (auth rule 20). A constant, with the same parameters
+/// as every stored hash: computed lazily, it made the first unknown-user login of each
+/// process cost two hashes instead of one. No password matches it (random salt and output).
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$xVgo/vEOP9t3Hbc0Q9USHA$PcK7ARPunvsxQLd0dRlSv3D3OnzFSHSlb9qOe6Q9EWM";
 
 /// Runs hashes off the async runtime, a bounded number at a time.
 #[derive(Clone, Debug)]
@@ -48,7 +48,7 @@ impl Hasher {
         self.run(move || {
             let (hash, real) = match &stored {
                 Some(h) => (h.as_str(), true),
-                None => (DUMMY_HASH.as_str(), false),
+                None => (DUMMY_HASH, false),
             };
             let parsed = PasswordHash::new(hash).context("stored password hash is malformed")?;
             let ok = Argon2::default()
@@ -92,6 +92,16 @@ mod tests {
         );
         assert!(hasher.verify("correct horse", Some(&hash)).await.unwrap());
         assert!(!hasher.verify("wrong horse", Some(&hash)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_dummy_hash_costs_what_a_real_one_costs() {
+        let hash = Hasher::default().hash("correct horse").await.unwrap();
+        let params = |h: &str| h.rsplitn(3, '$').nth(2).unwrap().to_owned();
+        assert_eq!(params(DUMMY_HASH), params(&hash));
+        let dummy = PasswordHash::new(DUMMY_HASH).unwrap();
+        let real = PasswordHash::new(&hash).unwrap();
+        assert_eq!(dummy.hash.unwrap().len(), real.hash.unwrap().len());
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
 //! The API's routes, one module per resource, merged here.
 
+pub mod avatars;
 pub mod docs;
 pub mod follows;
 pub mod health;
@@ -10,6 +11,7 @@ pub mod sessions;
 pub mod tokens;
 pub mod two_factor;
 pub mod user_lists;
+pub mod users;
 
 use axum::Router;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -65,6 +67,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(tokens::router())
+        .merge(users::router())
+        .merge(avatars::router())
         .merge(posts::router())
         .merge(follows::router())
         .merge(user_lists::router())

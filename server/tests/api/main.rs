@@ -8,3 +8,4 @@ mod reset;
 mod sessions;
 mod throttle;
 mod two_factor;
+mod users;
