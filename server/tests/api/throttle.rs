@@ -120,5 +120,3 @@ async fn forwarded_for_is_ignored_unless_the_proxy_is_trusted() {
     // All came from 127.0.0.1, whatever the header claimed.
     retry_after(&login_from(&app, "198.51.100.7", "susan", PASSWORD).await);
 }
-
-
