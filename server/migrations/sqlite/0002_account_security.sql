@@ -20,7 +20,7 @@ CREATE TABLE totp_secrets (
     user_id BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     -- Base32, stored as is: whoever reads the database can compute codes. Acceptable while
     -- the database is as well guarded as the password hashes beside it; encrypting with a
-    -- configured key is the next step (see auth::totp).
+    -- configured key is the next step (see db::two_factor).
     secret TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     enabled_at BIGINT,

@@ -1,4 +1,11 @@
 //! Two-factor authentication: TOTP secrets, recovery codes and login challenges.
+//!
+//! TOTP secrets are stored as they are (base32), not encrypted: whoever can read the
+//! database can compute a user's codes. That is accepted for now, as the database is
+//! guarded like the password hashes beside it, and a thief still needs each password.
+//! Encrypting them under a key from the configuration (an AEAD, with the user id as
+//! associated data) is the next step; it needs a key-rotation story first. Recovery
+//! codes, challenges and reset tokens are stored only as SHA-256 hashes.
 
 use sqlx::{AnyPool, Row};
 
