@@ -290,3 +290,26 @@ async fn reset_requests_are_throttled_for_known_and_unknown_addresses_alike() {
         assert!(description(&refused).contains("Try again in"));
     }
 }
+
+#[tokio::test]
+async fn changing_the_password_in_the_profile_kills_the_token() {
+    let app = spawn_mail_app(&[]).await;
+    let susan = app.user("susan").await;
+    let token = app.reset_token("susan@example.com").await;
+    app.put("/api/me")
+        .bearer(&susan.access_token)
+        .json(&json!({ "password": "changed in the profile", "old_password": PASSWORD }))
+        .send()
+        .await
+        .assert_status(200);
+    let reset = app
+        .put("/api/tokens/reset")
+        .json(&json!({ "token": token, "new_password": NEW_PASSWORD }))
+        .send()
+        .await;
+    reset.assert_error(400);
+    assert_eq!(description(&reset), BAD_TOKEN);
+    app.login("susan", "changed in the profile")
+        .await
+        .assert_status(200);
+}
