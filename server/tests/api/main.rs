@@ -9,4 +9,6 @@ mod posts;
 mod security;
 mod seed;
 mod tokens;
+mod security;
+mod tokens;
 mod users;
