@@ -9,6 +9,4 @@ mod posts;
 mod security;
 mod seed;
 mod tokens;
-mod security;
-mod tokens;
 mod users;
