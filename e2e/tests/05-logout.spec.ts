@@ -40,3 +40,21 @@ test('logout in one tab logs out the other at once, for good', async ({ request,
   expect(response.status()).toBe(401);
   await replay.dispose();
 });
+
+test('logging in in one tab logs in a tab waiting on the login page', async ({ request, page, loginPage, shell }) => {
+  const me = newAccount('joiner');
+  await register(request, me);
+  await loginPage.goto('/explore');
+  const other = await page.context().newPage();
+  await other.goto('/');
+  await expect(other).toHaveURL(/\/login\?next=%2F$/);
+
+  await loginPage.login(me);
+  await expect(page).toHaveURL('/explore');
+  await shell.expectLoggedInAs(me.username);
+
+  // The other tab restores the session from the new cookie and goes where it was heading.
+  await new Shell(other).expectLoggedInAs(me.username);
+  await expect(other).toHaveURL('/');
+  await expect(other.getByRole('heading', { name: 'Feed', level: 1 })).toBeVisible();
+});
