@@ -417,6 +417,33 @@ async fn the_server_logs_auth_events_with_the_user_id_and_never_a_secret() {
     let refresh_2 = refresh_cookie(&refreshed);
     let refreshed: Value = refreshed.json().await.unwrap();
     let access_2 = refreshed["access_token"].as_str().unwrap().to_owned();
+    // A second login, whose family is then revoked by replaying a token two rotations old.
+    let second = http
+        .post(url("/api/tokens"))
+        .basic_auth("susan@example.com", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    let stolen = refresh_cookie(&second);
+    let mut latest = stolen.clone();
+    for _ in 0..2 {
+        let rotated = http
+            .put(url("/api/tokens"))
+            .header("Cookie", format!("refresh_token={latest}"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        latest = refresh_cookie(&rotated);
+    }
+    let replay = http
+        .put(url("/api/tokens"))
+        .header("Cookie", format!("refresh_token={stolen}"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 401);
     let failed = http
         .post(url("/api/tokens"))
         .basic_auth("susan", Some(wrong_password))
@@ -448,6 +475,8 @@ async fn the_server_logs_auth_events_with_the_user_id_and_never_a_secret() {
         access_2,
         refresh_1,
         refresh_2,
+        stolen,
+        latest,
     ] {
         assert!(
             !output.contains(&secret),
@@ -459,6 +488,8 @@ async fn the_server_logs_auth_events_with_the_user_id_and_never_a_secret() {
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     for message in [
+        "registered",
+        "refresh token reuse detected: session revoked",
         "login",
         "refresh",
         "logout",

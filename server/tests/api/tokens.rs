@@ -356,6 +356,29 @@ async fn a_token_older_than_the_predecessor_revokes_the_family_even_within_the_g
 }
 
 #[tokio::test]
+async fn a_wrong_access_token_does_not_let_a_replayed_refresh_token_dodge_revocation() {
+    let app = spawn_app().await;
+    let susan = app.user("susan").await;
+    let r1 = app
+        .refresh(&susan.refresh_token)
+        .await
+        .refresh_cookie()
+        .unwrap();
+    let r2 = app.refresh(&r1).await.refresh_cookie().unwrap();
+
+    let replay = app
+        .put("/api/tokens")
+        .cookie(&susan.refresh_token)
+        .json(&json!({"access_token": "a guess"}))
+        .send()
+        .await;
+
+    replay.assert_error(401);
+    app.refresh(&r2).await.assert_error(401);
+    assert_eq!(live_sessions(&app, &susan).await, 0);
+}
+
+#[tokio::test]
 async fn the_predecessor_after_the_grace_revokes_the_whole_family() {
     let app = spawn_app_with(&[("REFRESH_GRACE_SECS", "1")]).await;
     let susan = app.user("susan").await;
