@@ -40,3 +40,55 @@ test('logout in one tab logs out the other at once, for good', async ({ request,
   expect(response.status()).toBe(401);
   await replay.dispose();
 });
+
+test('logging in in one tab logs in a tab waiting on the login page', async ({ request, page, loginPage, shell }) => {
+  const me = newAccount('joiner');
+  await register(request, me);
+  await loginPage.goto('/explore');
+  const other = await page.context().newPage();
+  await other.goto('/');
+  await expect(other).toHaveURL(/\/login\?next=%2F$/);
+
+  await loginPage.login(me);
+  await expect(page).toHaveURL('/explore');
+  await shell.expectLoggedInAs(me.username);
+
+  // The other tab restores the session from the new cookie and goes where it was heading.
+  await new Shell(other).expectLoggedInAs(me.username);
+  await expect(other).toHaveURL('/');
+  await expect(other.getByRole('heading', { name: 'Feed', level: 1 })).toBeVisible();
+});
+
+test('a session revoked on the server ends in every tab at the first refused refresh', async ({
+  request,
+  page,
+  loginPage,
+  shell,
+}) => {
+  const me = newAccount('revoked');
+  await register(request, me);
+  let bearer: string | undefined;
+  page.on('request', (r) => {
+    const auth = r.headers()['authorization'];
+    if (auth?.startsWith('Bearer ')) bearer = auth.slice('Bearer '.length);
+  });
+  await loginPage.goto();
+  await loginPage.login(me);
+  const other = await page.context().newPage();
+  await other.goto('/explore');
+  await new Shell(other).expectLoggedInAs(me.username);
+  expect(bearer).toBeTruthy();
+
+  // Revoke the session behind the app's back (as a logout on another device would).
+  const revoked = await request.delete('/api/tokens', {
+    headers: { Authorization: `Bearer ${bearer}`, 'Content-Type': 'application/json' },
+  });
+  expect(revoked.status()).toBe(204);
+
+  await shell.nav.getByRole('link', { name: 'Explore', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Log in', level: 1 })).toBeVisible();
+  await expect(shell.flash('Your session has ended. Please log in again.')).toBeVisible();
+  await shell.expectLoggedOut();
+  // The other tab did nothing, yet it is logged out too.
+  await new Shell(other).expectLoggedOut();
+});

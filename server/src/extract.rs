@@ -47,6 +47,15 @@ pub fn is_json(headers: &HeaderMap) -> bool {
 
 /// Parses a JSON body, naming the offending field in the error where serde knows it.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // serde builds a struct from a JSON array too (`["hi"]` as `{"text": "hi"}`); every
+    // body of this API is an object, so an array is refused before it can be read so.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::Validation(
+            Validation::default()
+                .json("_schema", "Send a JSON object, not an array.")
+                .into_errors(),
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize(de) {
         Ok(value) => Ok(value),
@@ -226,5 +235,9 @@ mod tests {
             ["The body is not valid JSON."]
         );
         assert_eq!(field_errors("5")["_schema"].len(), 1);
+        assert_eq!(
+            field_errors(r#" ["a", 1]"#)["_schema"],
+            ["Send a JSON object, not an array."]
+        );
     }
 }

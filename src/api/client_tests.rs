@@ -317,3 +317,22 @@ async fn login_uses_basic_auth_and_keeps_the_token_out_of_web_storage() {
         assert_eq!(length.as_f64(), Some(0.0), "{storage} must stay empty");
     }
 }
+
+#[wasm_bindgen_test]
+async fn a_refused_lock_request_still_runs_the_task_once() {
+    // Web Locks refuses names starting with '-': the task must run anyway, exactly once.
+    let runs = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&runs);
+    let value = super::tabs::with_lock(
+        "-refused",
+        Box::pin(async move {
+            counter.set(counter.get() + 1);
+            42
+        }),
+    )
+    .await;
+    assert_eq!((value, runs.get()), (42, 1));
+
+    let locked = super::tabs::with_lock("test-lock-plain", Box::pin(async { 7 })).await;
+    assert_eq!(locked, 7);
+}

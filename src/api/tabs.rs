@@ -19,7 +19,7 @@ use futures::future::LocalBoxFuture;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::{BroadcastChannel, MessageEvent};
 
 /// Runs `task` while holding the exclusive Web Lock `name`, shared by every tab of this
@@ -41,12 +41,14 @@ pub async fn with_lock<T: 'static>(name: &str, task: LocalBoxFuture<'static, T>)
                 })
             })
         };
-        if request
-            .call2(&locks, &JsValue::from_str(name), &granted)
-            .is_ok()
-            && let Ok(value) = result.await
-        {
-            return value;
+        if let Ok(released) = request.call2(&locks, &JsValue::from_str(name), &granted) {
+            // The request's promise settles once the callback's promise has, i.e. after
+            // the task ran; it rejects without running it if the request is refused.
+            let _ = JsFuture::from(Promise::from(released)).await;
+            let ran = task.borrow().is_none();
+            if ran && let Ok(value) = result.await {
+                return value;
+            }
         }
     }
     // No lock manager, or it refused the request: run unlocked rather than not at all.

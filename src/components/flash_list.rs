@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::flash::FlashMessage;
+use crate::flash::{FlashKind, FlashMessage};
 
 /// The stack of flash messages, newest last, each with a dismiss button.
 #[component]
@@ -11,7 +11,9 @@ pub fn FlashList(
     view! {
         <section class="flashes" aria-label="Notifications" aria-live="polite">
             <For each=move || messages.get() key=|m| m.id let:message>
-                <div class=message.kind.class() role="status">
+                // The section is a polite live region from the start, so notices are read
+                // out as they arrive; errors interrupt (role alert).
+                <div class=message.kind.class() role=(message.kind == FlashKind::Error).then_some("alert")>
                     <p>{message.text.clone()}</p>
                     <button
                         type="button"

@@ -16,6 +16,9 @@ pub fn PostView(
     #[prop(into)]
     back: Signal<String>,
     #[prop(into)] on_delete: Callback<i64>,
+    /// Whether the deletion is under way.
+    #[prop(into, optional)]
+    deleting: Signal<bool>,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let id = post.id;
@@ -26,7 +29,9 @@ pub fn PostView(
         view! {
             <div class="post-actions">
                 {move || {
-                    if confirming.get() {
+                    if deleting.get() {
+                        view! { <span class="deleting" role="status">"Deleting…"</span> }.into_any()
+                    } else if confirming.get() {
                         view! {
                             <span class="confirm" role="group" aria-label="Confirm deletion">
                                 <span>"Delete this post?"</span>
@@ -76,6 +81,9 @@ pub fn PostList(
     me: Signal<Option<i64>>,
     #[prop(into)] back: Signal<String>,
     #[prop(into)] on_delete: Callback<i64>,
+    /// Ids of posts being deleted.
+    #[prop(into, optional)]
+    deleting: Signal<Vec<i64>>,
 ) -> impl IntoView {
     view! {
         <div class="posts">
@@ -84,7 +92,9 @@ pub fn PostList(
                 key=|post| (post.id, post.text.clone())
                 children=move |post| {
                     let own = me.get_untracked() == Some(post.author.id);
-                    view! { <PostView post own back on_delete /> }
+                    let id = post.id;
+                    let deleting = Signal::derive(move || deleting.with(|ids| ids.contains(&id)));
+                    view! { <PostView post own back on_delete deleting /> }
                 }
             />
         </div>

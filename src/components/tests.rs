@@ -91,7 +91,8 @@ async fn flash_messages_stack_and_can_be_dismissed() {
     });
 
     assert_eq!(count(&host, ".flash"), 2);
-    assert_eq!(count(&host, ".flash-error[role=status]"), 1);
+    assert_eq!(count(&host, ".flash-error[role=alert]"), 1);
+    assert_eq!(count(&host, ".flash-success[role]"), 0);
     click(
         &host,
         ".flash-error button[aria-label='Dismiss notification']",

@@ -49,13 +49,17 @@ fn current_path() -> Signal<String> {
 }
 
 /// Deleting a post from a list: calls the API, then drops it from the list shown.
-fn post_deleter(pager: Pager<Post>) -> Callback<i64> {
+/// Also returns the ids of the posts being deleted, for their loading state.
+fn post_deleter(pager: Pager<Post>) -> (Callback<i64>, RwSignal<Vec<i64>>) {
     let session = use_session();
     let flashes = use_flashes();
+    let deleting = RwSignal::new(Vec::<i64>::new());
     let delete = Action::new_local(move |id: &i64| {
         let id = *id;
         async move {
-            match session.client().delete_post(id).await {
+            let result = session.client().delete_post(id).await;
+            deleting.update(|ids| ids.retain(|d| *d != id));
+            match result {
                 Ok(()) => {
                     pager.remove(|post| post.id == id);
                     flashes.success("Your post has been deleted.");
@@ -64,19 +68,21 @@ fn post_deleter(pager: Pager<Post>) -> Callback<i64> {
             }
         }
     });
-    Callback::new(move |id| {
+    let on_delete = Callback::new(move |id| {
+        deleting.update(|ids| ids.push(id));
         delete.dispatch(id);
-    })
+    });
+    (on_delete, deleting)
 }
 
 /// The "Posts" page heading layout shared by the post-list pages.
 #[component]
 fn PostsSection(pager: Pager<Post>, empty_text: &'static str) -> impl IntoView {
     let session = use_session();
-    let on_delete = post_deleter(pager);
+    let (on_delete, deleting) = post_deleter(pager);
     let me = Signal::derive(move || session.user_id());
     view! {
-        <crate::components::PostList posts=pager.items me back=current_path() on_delete />
+        <crate::components::PostList posts=pager.items me back=current_path() on_delete deleting />
         <crate::components::ListFooter
             status=pager.status
             is_empty=Signal::derive(move || pager.items.with(Vec::is_empty))

@@ -113,7 +113,13 @@ pub fn is_root() -> bool {
 
 /// The command line as a person would type it (for logs and error messages).
 pub fn display(cmd: &Command) -> String {
-    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    let program = Path::new(cmd.get_program());
+    // $CARGO is the toolchain's full path; people type `cargo`.
+    let mut s = if program.file_name().is_some_and(|n| n == "cargo") {
+        "cargo".to_owned()
+    } else {
+        program.to_string_lossy().into_owned()
+    };
     for arg in cmd.get_args() {
         let arg = arg.to_string_lossy();
         s.push(' ');

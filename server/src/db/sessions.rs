@@ -158,21 +158,16 @@ async fn try_refresh(
     if revoked_at.is_some() || expires_at <= now {
         return Ok(Some(Refresh::Invalid));
     }
-    if let Some(access) = access_token {
-        let same_session: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM access_tokens WHERE token_hash = $1 AND session_id = $2",
-        )
-        .bind(token::hash(access))
-        .bind(session_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if same_session.is_none() {
-            return Ok(Some(Refresh::Invalid));
-        }
+    let within_grace = rotated_at.is_some_and(|t| now - t <= micros(lifetimes.grace));
+    let current = presented == generation;
+    let raced = presented == generation - 1 && within_grace;
+    // Reuse is judged on the refresh token alone: whoever replays a rotated-away token
+    // must not dodge the revocation (and the log line) by sending a wrong access token.
+    if (current || raced) && !access_token_matches(&mut tx, access_token, session_id).await? {
+        return Ok(Some(Refresh::Invalid));
     }
 
-    let within_grace = rotated_at.is_some_and(|t| now - t <= micros(lifetimes.grace));
-    let refresh_token_out = if presented == generation {
+    let refresh_token_out = if current {
         let next = token::generate();
         let sealed = token::seal(&next, refresh_token);
         let updated = sqlx::query(
@@ -194,9 +189,9 @@ async fn try_refresh(
         }
         insert_refresh(&mut tx, session_id, generation + 1, &next).await?;
         next
-    } else if presented == generation - 1 && within_grace {
+    } else if raced {
         match sealed_current.and_then(|s| token::open(&s, refresh_token)) {
-            Some(current) => current,
+            Some(token) => token,
             None => return Ok(Some(Refresh::Invalid)),
         }
     } else {
@@ -221,6 +216,25 @@ async fn try_refresh(
         access_token,
         refresh_token: refresh_token_out,
     })))
+}
+
+/// Whether the access token sent with a refresh, if any, belongs to the session. An
+/// expired one still does: the reference client sends its expired token along.
+async fn access_token_matches(
+    tx: &mut Tx,
+    access_token: Option<&str>,
+    session_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let Some(access) = access_token else {
+        return Ok(true);
+    };
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM access_tokens WHERE token_hash = $1 AND session_id = $2")
+            .bind(token::hash(access))
+            .bind(session_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(found.is_some())
 }
 
 /// Revokes a session: every token of it stops working at once. True if it was live.

@@ -36,14 +36,9 @@ pub struct PageRequest<A> {
 
 impl PageQuery {
     /// For lists with no order to continue from (`/users`): `after` is refused.
+    /// With both `offset` and `after`, the error is the same as on other lists.
     pub fn offset_only(self) -> Result<PageRequest<()>, ApiError> {
-        if self.after.is_some() {
-            return Err(ApiError::query(
-                "after",
-                "This list has no order to continue from; use offset.",
-            ));
-        }
-        self.parse(|_| Ok(()))
+        self.parse(|_| Err("This list has no order to continue from; use offset.".into()))
     }
 
     /// For post lists, newest first: `after` is a timestamp.
@@ -177,6 +172,10 @@ mod tests {
         assert_eq!(query_errors(e), ["_schema"]);
         let e = query(None, None, Some("susan")).offset_only().unwrap_err();
         assert_eq!(query_errors(e), ["after"]);
+        let e = query(None, Some(1), Some("susan"))
+            .offset_only()
+            .unwrap_err();
+        assert_eq!(query_errors(e), ["_schema"]);
         let e = query(None, None, Some("last tuesday"))
             .after_timestamp()
             .unwrap_err();

@@ -96,8 +96,10 @@ async fn login(
     security(("refresh_cookie" = [])),
     responses(
         (status = 200, description = "New tokens; the cookie is rotated", body = Token),
+        (status = 400, description = "The body is not a valid refresh request", body = wire::ErrorBody),
         (status = 401, description = "No valid refresh token; the cookie is cleared", body = wire::ErrorBody),
         (status = 403, description = "Cross-site request", body = wire::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = wire::ErrorBody),
         (status = 415, description = "Not a JSON request", body = wire::ErrorBody),
     )
 )]
