@@ -868,3 +868,29 @@ async fn avatar_of_a_non_numeric_id_is_a_json_404() {
 
     app.get("/api/avatars/susan").send().await.assert_error(404);
 }
+
+#[tokio::test]
+async fn openapi_documents_the_user_and_avatar_endpoints_with_summaries() {
+    let app = spawn_app().await;
+
+    let doc = app.get("/api/openapi.json").send().await.body;
+
+    for (path, method) in [
+        ("/api/users", "post"),
+        ("/api/users/{id}", "get"),
+        ("/api/me", "get"),
+        ("/api/me", "put"),
+        ("/api/avatars/{id}", "get"),
+    ] {
+        let operation = &doc["paths"][path][method];
+        assert!(
+            operation["summary"].as_str().is_some_and(|s| !s.is_empty()),
+            "{method} {path}: {operation}"
+        );
+        assert_eq!(operation["tags"][0], "users", "{method} {path}");
+    }
+    assert!(
+        doc["paths"]["/api/avatars/{id}"]["get"]["responses"]["200"]["content"]["image/svg+xml"]
+            .is_object()
+    );
+}
