@@ -28,6 +28,11 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// A page for the router, type-erased.
+fn page<V: IntoView + 'static>(page: fn() -> V) -> impl Fn() -> AnyView + Clone + Send + 'static {
+    move || page().into_any()
+}
+
 /// Where a logged-out visitor to a private page goes: the login page, which returns here.
 fn to_login() -> String {
     let location = window().location();
@@ -92,20 +97,20 @@ fn Layout() -> impl IntoView {
         <FlashList messages=flashes.messages() on_dismiss=move |id| flashes.dismiss(id) />
         <main id="main" tabindex="-1">
             <Routes fallback=NotFoundPage>
-                <ProtectedRoute path=path!("/") view=FeedPage condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/explore") view=ExplorePage condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/user/:username") view=UserPage condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/posts/:id/edit") view=EditPostPage condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/settings/profile") view=EditProfilePage condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/settings/password") view=ChangePasswordPage condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/settings/security") view=SecurityPage condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/settings/sessions") view=SessionsPage condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/login") view=LoginPage condition=public_only redirect_path=from_login />
-                <ProtectedRoute path=path!("/register") view=RegisterPage condition=public_only redirect_path=from_login />
-                <ProtectedRoute path=path!("/forgot") view=ForgotPasswordPage condition=public_only redirect_path=from_login />
+                <ProtectedRoute path=path!("/") view=page(FeedPage) condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/explore") view=page(ExplorePage) condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/user/:username") view=page(UserPage) condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/posts/:id/edit") view=page(EditPostPage) condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/settings/profile") view=page(EditProfilePage) condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/settings/password") view=page(ChangePasswordPage) condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/settings/security") view=page(SecurityPage) condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/settings/sessions") view=page(SessionsPage) condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/login") view=page(LoginPage) condition=public_only redirect_path=from_login />
+                <ProtectedRoute path=path!("/register") view=page(RegisterPage) condition=public_only redirect_path=from_login />
+                <ProtectedRoute path=path!("/forgot") view=page(ForgotPasswordPage) condition=public_only redirect_path=from_login />
                 // Not guarded: the token must leave the address bar at once, not after the
                 // session is restored, and a reset works whoever is logged in here.
-                <Route path=path!("/reset") view=ResetPasswordPage />
+                <Route path=path!("/reset") view=page(ResetPasswordPage) />
             </Routes>
         </main>
     }
