@@ -101,7 +101,7 @@ export class TwoFactorPage {
     await this.password.fill(password);
     await this.page.getByRole('button', { name: 'Continue' }).click();
     await expect(this.qrCode).toBeVisible();
-    return (await this.secret.innerText()).replace(/\s+/g, '');
+    return (await this.secret.inputValue()).replace(/\s+/g, '');
   }
 
   /** Confirms enrolment with `code`; returns the recovery codes shown once. */

@@ -131,7 +131,7 @@ test('two-factor, sessions and the login code step pass the audit', async ({
   await page.getByRole('button', { name: 'Continue' }).click();
   await expect(twoFactorPage.qrCode).toBeVisible();
   await audit(page, 'two-factor, QR code');
-  const secret = (await twoFactorPage.secret.innerText()).replace(/\s+/g, '');
+  const secret = (await twoFactorPage.secret.inputValue()).replace(/\s+/g, '');
   await twoFactorPage.confirm(totp(secret, currentStep()));
   await audit(page, 'two-factor, recovery codes');
   await twoFactorPage.dismissCodes();

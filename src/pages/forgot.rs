@@ -8,6 +8,10 @@ use crate::components::{Field, FieldKind, FormAlert};
 use crate::routes::AppRoute;
 use crate::validate;
 
+/// The one answer, whatever the address.
+const SENT: &str = "If an account exists for that address, we sent it a link to choose a new \
+     password. The link works once, for a short time.";
+
 /// Ask for a password-reset email. The answer is the same whether or not the address has
 /// an account (auth rule 26), and so is what this page says.
 #[component]
@@ -30,6 +34,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         form.clear();
+        sent.set(false);
         let address = email.get_untracked().trim().to_owned();
         if form.check(validate::reset_request(&address)) {
             request.dispatch(address);
@@ -38,30 +43,20 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     view! {
         <div class="narrow">
             <h1 tabindex="-1">"Forgot password"</h1>
-            {move || if sent.get() {
-                view! {
-                    <p class="notice" role="status">
-                        "If an account exists for that address, we sent it a link to choose a new "
-                        "password. The link works once, for a short time."
-                    </p>
-                }
-                .into_any()
-            } else {
-                view! {
-                    <form on:submit=submit novalidate>
-                        <FormAlert message=form.alert />
-                        <p>"Enter the email address of your account, and we will send you a link to choose a new password."</p>
-                        <Field label="Email address" name="email" value=email errors=form.field("email")
-                            kind=FieldKind::Email autocomplete="email" required=true />
-                        <div class="actions">
-                            <button type="submit" class="primary" disabled=move || busy.get()>
-                                {move || if busy.get() { "Sending…" } else { "Send the link" }}
-                            </button>
-                        </div>
-                    </form>
-                }
-                .into_any()
-            }}
+            <div role="status">
+                <p class="notice">{move || sent.get().then_some(SENT)}</p>
+            </div>
+            <form on:submit=submit novalidate>
+                <FormAlert message=form.alert />
+                <p>"Enter the email address of your account, and we will send you a link to choose a new password."</p>
+                <Field label="Email address" name="email" value=email errors=form.field("email")
+                    kind=FieldKind::Email autocomplete="email" required=true />
+                <div class="actions">
+                    <button type="submit" class="primary" disabled=move || busy.get()>
+                        {move || if busy.get() { "Sending…" } else { "Send the link" }}
+                    </button>
+                </div>
+            </form>
             <p><A href=AppRoute::Login.path()>"Back to log in"</A></p>
         </div>
     }

@@ -25,6 +25,8 @@ const CHALLENGE_TTL_MS: f64 = 300_000.0;
 struct Pending {
     challenge: TwoFactorChallenge,
     deadline_ms: f64,
+    /// A recovery code instead of a code from the app.
+    recovery: bool,
 }
 
 impl Pending {
@@ -40,6 +42,7 @@ impl Pending {
         Self {
             challenge,
             deadline_ms: now + left,
+            recovery: false,
         }
     }
 
@@ -65,7 +68,7 @@ pub fn LoginPage() -> impl IntoView {
     });
     move || match pending.get() {
         None => view! { <PasswordStep username pending notice /> }.into_any(),
-        Some(step) => view! { <CodeStep step on_back=back /> }.into_any(),
+        Some(step) => view! { <CodeStep step pending on_back=back /> }.into_any(),
     }
 }
 
@@ -141,18 +144,19 @@ fn PasswordStep(
     }
 }
 
-/// The second step: a code from the authenticator app, or a recovery code.
+/// The second step: a code from the authenticator app, or a recovery code. Switching
+/// between the two renders this step anew.
 #[component]
 fn CodeStep(
     step: Pending,
+    pending: RwSignal<Option<Pending>>,
     /// Back to the password step, with a message for it.
     on_back: Callback<Option<String>>,
 ) -> impl IntoView {
     let session = use_session();
     let code = RwSignal::new(String::new());
-    let recovery = RwSignal::new(false);
     let form = FormState::new();
-    let deadline = step.deadline_ms;
+    let (deadline, recovery) = (step.deadline_ms, step.recovery);
     let challenge = StoredValue::new(step);
     // When the challenge dies, this step is useless: back to the password, saying why.
     if let Ok(timer) = set_timeout_with_handle(
@@ -173,7 +177,7 @@ fn CodeStep(
                 Err(err) if err.is_status(401) => {
                     form.fail(err.description().unwrap_or("The code was not accepted."));
                 }
-                Err(err) => form.api_error(&err, &["code", "recovery_code"]),
+                Err(err) => form.api_error(&err, &[FIELD_CODE, FIELD_RECOVERY]),
             }
         }
     });
@@ -187,69 +191,67 @@ fn CodeStep(
         }
         let mut errors = FieldErrors::new();
         let typed = code.get_untracked();
-        let recovering = recovery.get_untracked();
-        let proof = if recovering {
-            validate::any_code(&mut errors, "recovery_code", &typed)
+        let proof = if recovery {
+            validate::any_code(&mut errors, FIELD_RECOVERY, &typed)
         } else {
-            validate::totp_code(&mut errors, "code", &typed)
+            validate::totp_code(&mut errors, FIELD_CODE, &typed)
         };
-        if !form.check(errors) {
-            return;
+        if form.check(errors)
+            && let Some(proof) = proof
+        {
+            let challenge = challenge.with_value(|p| p.challenge.challenge.clone());
+            let (code, recovery_code) = if recovery {
+                (None, Some(proof))
+            } else {
+                (Some(proof), None)
+            };
+            verify.dispatch(TwoFactorLogin {
+                challenge,
+                code,
+                recovery_code,
+            });
         }
-        let Some(proof) = proof else { return };
-        let challenge = challenge.with_value(|p| p.challenge.challenge.clone());
-        verify.dispatch(if recovering {
-            TwoFactorLogin {
-                challenge,
-                code: None,
-                recovery_code: Some(proof),
-            }
-        } else {
-            TwoFactorLogin {
-                challenge,
-                code: Some(proof),
-                recovery_code: None,
-            }
-        });
     };
     let switch = move |_| {
-        form.clear();
-        code.set(String::new());
-        let now = !recovery.get_untracked();
-        recovery.set(now);
-        focus_later(if now { "recovery_code" } else { "code" });
+        pending.update(|p| {
+            if let Some(p) = p {
+                p.recovery = !recovery;
+            }
+        });
+        focus_later(if recovery { FIELD_CODE } else { FIELD_RECOVERY });
+    };
+    let (intro, label, name, autocomplete, inputmode, other) = if recovery {
+        (
+            "Enter one of the recovery codes you saved when you turned on two-factor authentication. Each works once.",
+            "Recovery code",
+            FIELD_RECOVERY,
+            "off",
+            "",
+            "Use a code from the app instead",
+        )
+    } else {
+        (
+            "Enter the 6-digit code that your authenticator app shows for Microblog.",
+            "Code",
+            FIELD_CODE,
+            "one-time-code",
+            "numeric",
+            "Use a recovery code instead",
+        )
     };
     view! {
         <div class="narrow">
             <h1 tabindex="-1">"Two-factor authentication"</h1>
             <form on:submit=submit novalidate>
                 <FormAlert message=form.alert />
-                {move || if recovery.get() {
-                    view! {
-                        <p>"Enter one of the recovery codes you saved when you turned on two-factor authentication. Each works once."</p>
-                        <Field label="Recovery code" name="recovery_code" value=code
-                            errors=form.field("recovery_code") autocomplete="off" required=true />
-                    }
-                    .into_any()
-                } else {
-                    view! {
-                        <p>"Enter the 6-digit code that your authenticator app shows for Microblog."</p>
-                        <Field label="Code" name="code" value=code errors=form.field("code")
-                            autocomplete="one-time-code" inputmode="numeric" required=true />
-                    }
-                    .into_any()
-                }}
+                <p>{intro}</p>
+                <Field label=label name=name value=code errors=form.field(name)
+                    autocomplete=autocomplete inputmode=inputmode required=true />
                 <div class="actions">
                     <button type="submit" class="primary" disabled=move || busy.get()>
                         {move || if busy.get() { "Verifying…" } else { "Verify" }}
                     </button>
-                    <button type="button" class="link-button" on:click=switch>
-                        {move || if recovery.get() {
-                            "Use a code from the app instead"
-                        } else {
-                            "Use a recovery code instead"
-                        }}
-                    </button>
+                    <button type="button" class="link-button" on:click=switch>{other}</button>
                 </div>
             </form>
             <p>
@@ -260,3 +262,6 @@ fn CodeStep(
         </div>
     }
 }
+
+const FIELD_CODE: &str = "code";
+const FIELD_RECOVERY: &str = "recovery_code";

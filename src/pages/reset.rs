@@ -31,12 +31,15 @@ pub fn token_from_search(search: &str) -> Option<String> {
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
     set_title("Choose a new password");
-    let location = window().location();
-    let token = token_from_search(&location.search().unwrap_or_default());
+    let session = use_session();
+    let flashes = use_flashes();
+    let navigate = use_navigate();
+    let token = token_from_search(&window().location().search().unwrap_or_default());
+    let form = FormState::new();
     if token.is_some() {
         // Same path, so the router keeps this page and only forgets the query. Right after
         // this render, not during it.
-        let navigate = use_navigate();
+        let navigate = navigate.clone();
         queue_microtask(move || {
             navigate(
                 &AppRoute::ResetPassword.path(),
@@ -47,36 +50,12 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 },
             );
         });
+    } else {
+        form.fail(NO_TOKEN);
     }
-    let body = match token {
-        Some(token) => view! { <ResetForm token /> }.into_any(),
-        None => view! {
-            <p class="form-alert" role="alert">
-                "This page needs the link from a password-reset email. "
-                <A href=AppRoute::ForgotPassword.path()>"Request a new link"</A> "."
-            </p>
-        }
-        .into_any(),
-    };
-    view! {
-        <div class="narrow">
-            <h1 tabindex="-1">"Choose a new password"</h1>
-            {body}
-        </div>
-    }
-}
-
-#[component]
-fn ResetForm(token: String) -> impl IntoView {
-    let session = use_session();
-    let flashes = use_flashes();
-    let navigate = use_navigate();
-    let token = StoredValue::new(token);
+    let token = StoredValue::new(token.unwrap_or_default());
     let password = RwSignal::new(String::new());
     let password2 = RwSignal::new(String::new());
-    // The server refused the token: bad, used or expired. Only a new link helps.
-    let dead_link = RwSignal::new(None::<String>);
-    let form = FormState::new();
     let reset = Action::new_local(move |reset: &PasswordReset| {
         let reset = reset.clone();
         let navigate = navigate.clone();
@@ -100,10 +79,8 @@ fn ResetForm(token: String) -> impl IntoView {
                         },
                     );
                 }
-                Err(err) if err.is_status(400) && err.field_errors("new_password").is_empty() => {
-                    token.set_value(String::new());
-                    dead_link.set(Some(err.to_string()));
-                }
+                // A bad, used or expired token: the server's message says to ask for a new
+                // link, and the link for that is right below the form.
                 Err(err) => form.api_error(&err, &FIELDS),
             }
         }
@@ -113,22 +90,18 @@ fn ResetForm(token: String) -> impl IntoView {
         ev.prevent_default();
         form.clear();
         let (new, new2) = (password.get_untracked(), password2.get_untracked());
-        if form.check(validate::password_reset(&new, &new2)) {
+        if token.with_value(String::is_empty) {
+            form.fail(NO_TOKEN);
+        } else if form.check(validate::password_reset(&new, &new2)) {
             reset.dispatch(PasswordReset {
                 token: token.get_value(),
                 new_password: new,
             });
         }
     };
-    move || match dead_link.get() {
-        Some(message) => view! {
-            <div class="form-alert-region" role="alert">
-                <p class="form-alert">{message}</p>
-            </div>
-            <p><A href=AppRoute::ForgotPassword.path()>"Request a new link"</A></p>
-        }
-        .into_any(),
-        None => view! {
+    view! {
+        <div class="narrow">
+            <h1 tabindex="-1">"Choose a new password"</h1>
             <form on:submit=submit novalidate>
                 <FormAlert message=form.alert />
                 <Field label="New password" name="new_password" value=password
@@ -143,7 +116,11 @@ fn ResetForm(token: String) -> impl IntoView {
                     </button>
                 </div>
             </form>
-        }
-        .into_any(),
+            <p>"Link expired or already used? " <A href=AppRoute::ForgotPassword.path()>"Request a new link"</A></p>
+        </div>
     }
 }
+
+/// What the page says without a token (opened by hand, or the link was cut short).
+const NO_TOKEN: &str =
+    "This page needs the link from a password-reset email. Request a new one below.";

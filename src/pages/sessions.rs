@@ -1,20 +1,30 @@
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
+use wire::SessionInfo;
 
 use super::set_title;
-use crate::api::use_session;
+use crate::api::{ApiError, use_session};
 use crate::components::{Loading, SessionList};
 use crate::flash::use_flashes;
 use crate::routes::AppRoute;
 
 /// The sessions (logged-in browsers) of this account; log out any other one, or all of
-/// them. A session logged out here is logged out at its next request (its tokens stop working at once).
+/// them. A session logged out here is logged out at its next request (its tokens stop
+/// working at once).
+///
+/// Loaded into a plain signal rather than a `LocalResource` with `<Transition>`: the same
+/// behaviour for this page, in fewer bundle bytes (this page is in every first visit).
 #[component]
 pub fn SessionsPage() -> impl IntoView {
     set_title("Sessions");
     let session = use_session();
     let flashes = use_flashes();
-    let sessions = LocalResource::new(move || async move { session.client().sessions().await });
+    let sessions = RwSignal::new(None::<Result<Vec<SessionInfo>, ApiError>>);
+    let load = move || {
+        spawn_local(async move { sessions.set(Some(session.client().sessions().await)) });
+    };
+    load();
     let revoking = RwSignal::new(Vec::<i64>::new());
     let revoke = Action::new_local(move |id: &i64| {
         let id = *id;
@@ -25,7 +35,7 @@ pub fn SessionsPage() -> impl IntoView {
                 Ok(()) => flashes.success("That session has been logged out."),
                 Err(err) => flashes.error(format!("That session is still logged in. {err}")),
             }
-            sessions.refetch();
+            load();
         }
     });
     let revoke_all = Action::new_local(move |()| async move {
@@ -35,7 +45,7 @@ pub fn SessionsPage() -> impl IntoView {
             Ok(n) => flashes.success(format!("{n} other sessions have been logged out.")),
             Err(err) => flashes.error(format!("The other sessions are still logged in. {err}")),
         }
-        sessions.refetch();
+        load();
     });
     let on_revoke = Callback::new(move |id| {
         revoking.update(|ids| ids.push(id));
@@ -46,10 +56,9 @@ pub fn SessionsPage() -> impl IntoView {
         <div class="narrow">
             <h1 tabindex="-1">"Sessions"</h1>
             <p>"Each browser or app logged in to your account is a session. If you do not recognise one, log it out and change your password."</p>
-            <Transition fallback=|| view! { <Loading /> }>
-                {move || Suspend::new(async move {
-                    match sessions.await {
-                        Ok(list) => {
+            {move || match sessions.get() {
+                        None => view! { <Loading /> }.into_any(),
+                        Some(Ok(list)) => {
                             let others = list.iter().any(|s| !s.current);
                             view! {
                                 <SessionList sessions=list revoking on_revoke />
@@ -64,16 +73,14 @@ pub fn SessionsPage() -> impl IntoView {
                             }
                             .into_any()
                         }
-                        Err(err) => view! {
+                        Some(Err(err)) => view! {
                             <div role="alert">
                                 <p>{err.to_string()}</p>
-                                <button type="button" on:click=move |_| sessions.refetch()>"Try again"</button>
+                                <button type="button" on:click=move |_| load()>"Try again"</button>
                             </div>
                         }
                         .into_any(),
-                    }
-                })}
-            </Transition>
+            }}
             <p><A href=AppRoute::Security.path()>"Two-factor authentication"</A></p>
         </div>
     }
