@@ -60,7 +60,9 @@ impl Email {
                     && domain.contains('.')
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
-                    && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+                    // A colon would split HTTP Basic credentials in the wrong place, and
+                    // locked its owner out of logging in by email.
+                    && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == ':')
             }
             None => false,
         };
