@@ -201,6 +201,7 @@ mod tests {
             "a b@example.com",
             "a@b@c.d",
             "a@.com",
+            "a:b@example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
