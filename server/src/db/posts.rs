@@ -276,14 +276,14 @@ pub async fn insert(tx: &mut Tx, author_id: i64, text: &str, now: i64) -> Result
     .await
 }
 
-/// Replaces a post's text. The timestamp stays: it orders the lists.
-pub async fn update_text(tx: &mut Tx, id: i64, text: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE posts SET text = $1 WHERE id = $2")
+/// Replaces a post's text; returns its timestamp, which stays (it orders the lists),
+/// or `None` if the post is gone.
+pub async fn update_text(tx: &mut Tx, id: i64, text: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("UPDATE posts SET text = $1 WHERE id = $2 RETURNING timestamp")
         .bind(text)
         .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 /// Deletes a post.
