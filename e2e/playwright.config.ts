@@ -33,7 +33,8 @@ env.E2E_OAUTH_ISSUER ??= `http://127.0.0.1:${env.E2E_OAUTH_PORT}`;
 
 const external = env.E2E_BASE_URL;
 const baseURL = external ?? `http://127.0.0.1:${env.E2E_PORT}`;
-const serverBin = env.E2E_SERVER_BIN ?? path.join(repoRoot, 'target', 'release', 'server');
+const targetDir = path.resolve(repoRoot, env.CARGO_TARGET_DIR ?? 'target');
+const serverBin = env.E2E_SERVER_BIN ?? path.join(targetDir, 'release', 'server');
 const dist = env.E2E_DIST ?? path.join(repoRoot, 'dist');
 const database = path.join(env.E2E_TMP, 'e2e.db');
 

@@ -1,6 +1,6 @@
 // Journey 3: a reload or a deep link in a new tab keeps the user logged in, on the same
 // page, without the login screen flashing by while the session is restored.
-import type { Page, Request } from '@playwright/test';
+import type { Frame, Page, Request } from '@playwright/test';
 import { accessToken, expect, newAccount, register, test, writePost } from '../pages/fixtures';
 
 /** Records, from the first byte of every document, whether a login form ever appeared. */
@@ -39,13 +39,20 @@ test('reloading keeps the session and the page, with no login flash', async ({
   for (const path of ['/', '/explore', `/user/${other.username}?list=followers`, '/settings/profile']) {
     await page.goto(path);
     await shell.expectLoggedInAs(me.username);
+    // API calls of the reloaded document only: the old one may still be loading lists
+    // until the reload commits.
     const apiCalls: string[] = [];
+    let reloaded = false;
+    const committed = (frame: Frame) => {
+      if (frame === page.mainFrame()) reloaded = true;
+    };
     const record = (r: Request) => {
       const url = new URL(r.url());
-      if (url.pathname.startsWith('/api/') && !url.pathname.startsWith('/api/avatars/')) {
+      if (reloaded && url.pathname.startsWith('/api/') && !url.pathname.startsWith('/api/avatars/')) {
         apiCalls.push(`${r.method()} ${url.pathname}`);
       }
     };
+    page.on('framenavigated', committed);
     page.on('request', record);
     await page.reload();
     await shell.expectLoggedInAs(me.username);
@@ -55,6 +62,7 @@ test('reloading keeps the session and the page, with no login flash', async ({
     expect(apiCalls[0]).toBe('PUT /api/tokens');
     expect(apiCalls.filter((c) => c === 'PUT /api/tokens')).toHaveLength(1);
     page.off('request', record);
+    page.off('framenavigated', committed);
   }
 
   const tab = await page.context().newPage();

@@ -538,7 +538,13 @@ fn tsc(ctx: &Ctx) -> Result<Counts> {
 }
 
 fn e2e(ctx: &Ctx) -> Result<Counts> {
-    let counts = counted(ctx.cmd("playwright").current_dir(ctx.e2e()).arg("test"))?;
+    let counts = counted(
+        ctx.cmd("playwright")
+            .current_dir(ctx.e2e())
+            .arg("test")
+            .env("E2E_SERVER_BIN", build::server_bin(ctx))
+            .env("E2E_DIST", build::dist(ctx)),
+    )?;
     if counts.passed == 0 {
         bail!("Playwright ran no test");
     }

@@ -8,8 +8,8 @@ use sqlx::query::QueryAs;
 use sqlx::{Any, AnyPool, FromRow, Row};
 use wire::Timestamp;
 
-use crate::db::Tx;
 use crate::db::users::{USER_COLUMNS, UserRow};
+use crate::db::{Backend, Db, Tx};
 
 /// A post with its author, as one row of a JOIN.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,19 +66,60 @@ pub enum PostList {
     Feed(i64),
 }
 
+/// The authors of a feed: the users that `$1` follows, and `$1`.
+const FEED_AUTHORS: &str =
+    "SELECT f.followed_id FROM follows f WHERE f.follower_id = $1 UNION ALL SELECT $1";
+
 impl PostList {
-    /// The condition on `p`, using `$1` for the user id if there is one.
-    fn condition(self) -> &'static str {
+    /// The condition on `p`, using `$1` for the user id; none for explore, so that its
+    /// count is SQLite's table count (which reads pages, not rows).
+    fn condition(self) -> Option<String> {
         match self {
-            Self::All => "1 = 1",
-            Self::By(_) => "p.author_id = $1",
-            // The IN list (the followed ids plus one's own) is small; SQLite either walks
-            // `posts_author_timestamp` once per author or `posts_timestamp` while probing
-            // the list, whichever its planner prefers for the page asked.
-            Self::Feed(_) => {
-                "p.author_id IN (SELECT f.followed_id FROM follows f WHERE f.follower_id = $1 UNION ALL SELECT $1)"
+            Self::All => None,
+            Self::By(_) => Some("p.author_id = $1".to_owned()),
+            // SQLite walks `posts_author_timestamp` once per author in the list.
+            Self::Feed(_) => Some(format!("p.author_id IN ({FEED_AUTHORS})")),
+        }
+    }
+
+    /// `WHERE` with the list's condition and `extra`, if any.
+    fn filter(self, extra: Option<&str>) -> String {
+        let conditions: Vec<String> = self
+            .condition()
+            .into_iter()
+            .chain(extra.map(str::to_owned))
+            .collect();
+        if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        }
+    }
+
+    /// A query for the number of posts in the list. The feed sums its authors' post
+    /// counts (kept by triggers): a few dozen rows instead of thousands of index entries.
+    /// So does explore on PostgreSQL, where `COUNT(*)` visits every row; SQLite counts a
+    /// table by its pages, faster than summing the users.
+    fn total(self, backend: Backend) -> String {
+        let sum = "SELECT CAST(COALESCE(SUM(u.post_count), 0) AS BIGINT) FROM users u";
+        match (self, backend) {
+            (Self::Feed(_), _) => format!("{sum} WHERE u.id IN ({FEED_AUTHORS})"),
+            (Self::All, Backend::Postgres) => sum.to_owned(),
+            (Self::All | Self::By(_), _) => {
+                format!("SELECT COUNT(*) FROM posts p {}", self.filter(None))
             }
         }
+    }
+
+    /// A query for one page: its ids come from an index alone, newest first (`extra`
+    /// narrows the list, `window` is the `LIMIT`/`OFFSET`); then only those posts are read
+    /// and joined to their authors, never the rows that a sort or an offset skips.
+    fn page(self, extra: Option<&str>, window: &str) -> String {
+        format!(
+            "{} WHERE p.id IN (SELECT p.id FROM posts p {} {NEWEST_FIRST} {window}) {NEWEST_FIRST}",
+            select_posts(),
+            self.filter(extra),
+        )
     }
 
     fn user_id(self) -> Option<i64> {
@@ -106,29 +147,21 @@ impl PostList {
 
 /// A page of a post list, newest first, from an offset: `(posts, total)`.
 pub async fn page_from_offset(
-    pool: &AnyPool,
+    db: &Db,
     list: PostList,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<PostRow>, i64), sqlx::Error> {
-    let condition = list.condition();
     let (total,): (i64,) = list
-        .bind(sqlx::query_as(&format!(
-            "SELECT COUNT(*) FROM posts p WHERE {condition}"
-        )))
-        .fetch_one(pool)
+        .bind(sqlx::query_as(&list.total(db.backend())))
+        .fetch_one(db.pool())
         .await?;
-    let sql = format!(
-        "{} WHERE {condition} {NEWEST_FIRST} LIMIT {} OFFSET {}",
-        select_posts(),
-        list.arg(1),
-        list.arg(2)
-    );
+    let window = format!("LIMIT {} OFFSET {}", list.arg(1), list.arg(2));
     let rows = list
-        .bind(sqlx::query_as(&sql))
+        .bind(sqlx::query_as(&list.page(None, &window)))
         .bind(limit)
         .bind(offset)
-        .fetch_all(pool)
+        .fetch_all(db.pool())
         .await?;
     Ok((rows, total))
 }
@@ -136,32 +169,29 @@ pub async fn page_from_offset(
 /// A page of a post list, newest first, of the posts strictly older than `after`:
 /// `(posts, offset, total)`, where `offset` counts the posts at least as new as `after`.
 pub async fn page_after(
-    pool: &AnyPool,
+    db: &Db,
     list: PostList,
     limit: i64,
     after: i64,
 ) -> Result<(Vec<PostRow>, i64, i64), sqlx::Error> {
-    let condition = list.condition();
     let after_arg = list.arg(1);
     // Two scalar subqueries in one round trip; each uses an index of its own.
     let (total, offset): (i64, i64) = list
         .bind(sqlx::query_as(&format!(
-            "SELECT (SELECT COUNT(*) FROM posts p WHERE {condition}),
-                    (SELECT COUNT(*) FROM posts p WHERE {condition} AND p.timestamp >= {after_arg})"
+            "SELECT ({}), (SELECT COUNT(*) FROM posts p {})",
+            list.total(db.backend()),
+            list.filter(Some(&format!("p.timestamp >= {after_arg}"))),
         )))
         .bind(after)
-        .fetch_one(pool)
+        .fetch_one(db.pool())
         .await?;
-    let sql = format!(
-        "{} WHERE {condition} AND p.timestamp < {after_arg} {NEWEST_FIRST} LIMIT {}",
-        select_posts(),
-        list.arg(2)
-    );
+    let older = format!("p.timestamp < {after_arg}");
+    let window = format!("LIMIT {}", list.arg(2));
     let rows = list
-        .bind(sqlx::query_as(&sql))
+        .bind(sqlx::query_as(&list.page(Some(&older), &window)))
         .bind(after)
         .bind(limit)
-        .fetch_all(pool)
+        .fetch_all(db.pool())
         .await?;
     Ok((rows, offset, total))
 }

@@ -230,16 +230,16 @@ async fn list(
     query: PageQuery,
 ) -> Result<axum::Json<Page<Post>>, ApiError> {
     let request = query.after_timestamp()?;
-    let pool = state.db.pool();
     let to_wire = |rows: Vec<PostRow>| rows.iter().map(|p| p.to_wire(viewer_id)).collect();
     let page = match request.start {
         Start::Offset(offset) => {
-            let (rows, total) = posts::page_from_offset(pool, list, request.limit, offset).await?;
+            let (rows, total) =
+                posts::page_from_offset(&state.db, list, request.limit, offset).await?;
             page(to_wire(rows), offset, request.limit, total)?
         }
         Start::After(after) => {
             let (rows, offset, total) =
-                posts::page_after(pool, list, request.limit, after.as_micros()).await?;
+                posts::page_after(&state.db, list, request.limit, after.as_micros()).await?;
             page_after(to_wire(rows), offset, request.limit, total)
         }
     };

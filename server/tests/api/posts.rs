@@ -453,3 +453,26 @@ async fn post_lists_need_an_access_token() {
         app.get(path).send().await.assert_error(401);
     }
 }
+
+#[tokio::test]
+async fn the_feed_total_follows_posts_written_and_deleted() {
+    let app = spawn_app().await;
+    let susan = app.user("susan").await;
+    let mut seed = Seed::connect(&app).await;
+    let john = seed.user("john").await;
+    seed.follow(susan.id, john).await;
+    seed.post(john, "seeded", at(1)).await;
+    write(&app, &susan, "kept").await;
+    let gone = write(&app, &susan, "deleted").await;
+    app.delete(gone["url"].as_str().unwrap())
+        .bearer(&susan.access_token)
+        .send()
+        .await
+        .assert_status(204);
+
+    let answer = app.get("/api/feed").bearer(&susan.access_token).send().await;
+
+    answer.assert_status(200);
+    assert_eq!(answer.body["pagination"]["total"], 2);
+    assert_eq!(answer.body["pagination"]["count"], 2);
+}

@@ -449,6 +449,15 @@ async fn the_server_logs_auth_events_with_the_user_id_and_never_a_secret() {
         .await
         .unwrap();
     assert_eq!(replay.status(), 401);
+    let new_password = "a brand new secret";
+    let changed = http
+        .put(url("/api/me"))
+        .bearer_auth(&access_2)
+        .json(&json!({"password": new_password, "old_password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
     let failed = http
         .post(url("/api/tokens"))
         .basic_auth("susan", Some(wrong_password))
@@ -474,6 +483,7 @@ async fn the_server_logs_auth_events_with_the_user_id_and_never_a_secret() {
     for secret in [
         PASSWORD.to_owned(),
         wrong_password.to_owned(),
+        new_password.to_owned(),
         basic(PASSWORD),
         basic(wrong_password),
         access_1,
@@ -499,11 +509,15 @@ async fn the_server_logs_auth_events_with_the_user_id_and_never_a_secret() {
         "refresh",
         "logout",
         "login failed: bad credentials",
+        "password changed",
     ] {
+        // The user id is a field of the event, or of the handler's span.
+        let about_user =
+            |e: &Value| e["fields"]["user_id"] == user_id || e["span"]["user_id"] == user_id;
         assert!(
             events
                 .iter()
-                .any(|e| e["fields"]["message"] == message && e["fields"]["user_id"] == user_id),
+                .any(|e| e["fields"]["message"] == message && about_user(e)),
             "no {message:?} event with user_id {user_id}:\n{output}"
         );
     }
