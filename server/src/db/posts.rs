@@ -47,12 +47,36 @@ impl PostRow {
 /// The order of every post list; ids break ties between posts of the same microsecond.
 const NEWEST_FIRST: &str = "ORDER BY p.timestamp DESC, p.id DESC";
 
-/// The post columns (aliased apart from the user's `id`) followed by the author's.
-fn select_posts() -> String {
+/// The post columns (aliased apart from the user's `id`), the author's, and `more`.
+fn select_posts(more: &str) -> String {
     format!(
-        "SELECT p.id AS post_id, p.text AS post_text, p.timestamp AS post_timestamp, {USER_COLUMNS}
+        "SELECT p.id AS post_id, p.text AS post_text, p.timestamp AS post_timestamp, {USER_COLUMNS}{more}
          FROM posts p JOIN users u ON u.id = p.author_id"
     )
+}
+
+/// A post of a page, with the numbers that place the page in its list: the same on
+/// every row, as scalar subqueries that the database evaluates once per query. One round
+/// trip instead of two; on SQLite every round trip is two thread hand-offs.
+struct Placed {
+    post: PostRow,
+    total: i64,
+    /// With `after`: how many posts are at least as new as it.
+    newer: Option<i64>,
+}
+
+impl FromRow<'_, AnyRow> for Placed {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            post: PostRow::from_row(row)?,
+            total: row.try_get("list_total")?,
+            newer: match row.try_get("list_newer") {
+                Ok(n) => Some(n),
+                Err(sqlx::Error::ColumnNotFound(_)) => None,
+                Err(e) => return Err(e),
+            },
+        })
+    }
 }
 
 /// Which posts a list shows.
@@ -113,11 +137,12 @@ impl PostList {
 
     /// A query for one page: its ids come from an index alone, newest first (`extra`
     /// narrows the list, `window` is the `LIMIT`/`OFFSET`); then only those posts are read
-    /// and joined to their authors, never the rows that a sort or an offset skips.
-    fn page(self, extra: Option<&str>, window: &str) -> String {
+    /// and joined to their authors, never the rows that a sort or an offset skips. `more`
+    /// adds columns.
+    fn page(self, extra: Option<&str>, window: &str, more: &str) -> String {
         format!(
             "{} WHERE p.id IN (SELECT p.id FROM posts p {} {NEWEST_FIRST} {window}) {NEWEST_FIRST}",
-            select_posts(),
+            select_posts(more),
             self.filter(extra),
         )
     }
@@ -152,18 +177,29 @@ pub async fn page_from_offset(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<PostRow>, i64), sqlx::Error> {
-    let (total,): (i64,) = list
-        .bind(sqlx::query_as(&list.total(db.backend())))
-        .fetch_one(db.pool())
-        .await?;
+    let total = list.total(db.backend());
     let window = format!("LIMIT {} OFFSET {}", list.arg(1), list.arg(2));
-    let rows = list
-        .bind(sqlx::query_as(&list.page(None, &window)))
+    let placed: Vec<Placed> = list
+        .bind(sqlx::query_as(&list.page(
+            None,
+            &window,
+            &format!(", ({total}) AS list_total"),
+        )))
         .bind(limit)
         .bind(offset)
         .fetch_all(db.pool())
         .await?;
-    Ok((rows, total))
+    let total = match placed.first() {
+        Some(first) => first.total,
+        // An empty page (an empty list, or an offset past its end) carries no numbers.
+        None => {
+            list.bind(sqlx::query_as::<_, (i64,)>(&total))
+                .fetch_one(db.pool())
+                .await?
+                .0
+        }
+    };
+    Ok((placed.into_iter().map(|p| p.post).collect(), total))
 }
 
 /// A page of a post list, newest first, of the posts strictly older than `after`:
@@ -175,30 +211,46 @@ pub async fn page_after(
     after: i64,
 ) -> Result<(Vec<PostRow>, i64, i64), sqlx::Error> {
     let after_arg = list.arg(1);
-    // Two scalar subqueries in one round trip; each uses an index of its own.
-    let (total, offset): (i64, i64) = list
-        .bind(sqlx::query_as(&format!(
-            "SELECT ({}), (SELECT COUNT(*) FROM posts p {})",
-            list.total(db.backend()),
-            list.filter(Some(&format!("p.timestamp >= {after_arg}"))),
-        )))
-        .bind(after)
-        .fetch_one(db.pool())
-        .await?;
+    let total = list.total(db.backend());
+    let newer = format!(
+        "SELECT COUNT(*) FROM posts p {}",
+        list.filter(Some(&format!("p.timestamp >= {after_arg}")))
+    );
     let older = format!("p.timestamp < {after_arg}");
     let window = format!("LIMIT {}", list.arg(2));
-    let rows = list
-        .bind(sqlx::query_as(&list.page(Some(&older), &window)))
+    let placed: Vec<Placed> = list
+        .bind(sqlx::query_as(&list.page(
+            Some(&older),
+            &window,
+            &format!(", ({total}) AS list_total, ({newer}) AS list_newer"),
+        )))
         .bind(after)
         .bind(limit)
         .fetch_all(db.pool())
         .await?;
-    Ok((rows, offset, total))
+    let (total, newer) = match placed.first() {
+        Some(first) => (
+            first.total,
+            first
+                .newer
+                .ok_or_else(|| sqlx::Error::ColumnNotFound("list_newer".into()))?,
+        ),
+        // An empty page (nothing older than `after`) carries no numbers.
+        None => {
+            list.bind(sqlx::query_as::<_, (i64, i64)>(&format!(
+                "SELECT ({total}), ({newer})"
+            )))
+            .bind(after)
+            .fetch_one(db.pool())
+            .await?
+        }
+    };
+    Ok((placed.into_iter().map(|p| p.post).collect(), newer, total))
 }
 
 /// A post by id, with its author.
 pub async fn by_id(pool: &AnyPool, id: i64) -> Result<Option<PostRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{} WHERE p.id = $1", select_posts()))
+    sqlx::query_as(&format!("{} WHERE p.id = $1", select_posts("")))
         .bind(id)
         .fetch_optional(pool)
         .await
@@ -224,14 +276,14 @@ pub async fn insert(tx: &mut Tx, author_id: i64, text: &str, now: i64) -> Result
     .await
 }
 
-/// Replaces a post's text. The timestamp stays: it orders the lists.
-pub async fn update_text(tx: &mut Tx, id: i64, text: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE posts SET text = $1 WHERE id = $2")
+/// Replaces a post's text; returns its timestamp, which stays (it orders the lists),
+/// or `None` if the post is gone.
+pub async fn update_text(tx: &mut Tx, id: i64, text: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("UPDATE posts SET text = $1 WHERE id = $2 RETURNING timestamp")
         .bind(text)
         .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 /// Deletes a post.

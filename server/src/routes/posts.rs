@@ -46,13 +46,7 @@ async fn create_post(
     let mut tx = state.db.begin().await?;
     let id = posts::insert(&mut tx, user.id(), text.as_str(), now).await?;
     tx.commit().await?;
-    let post = PostRow {
-        id,
-        text: text.as_str().to_owned(),
-        timestamp: now,
-        author: user.user,
-    };
-    let post = post.to_wire(post.author.id);
+    let post = own_post(user, id, &text, now);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, post.url.clone())],
@@ -127,12 +121,11 @@ async fn edit_post(
     let text = parse_text(&body.text)?;
     let mut tx = state.db.begin().await?;
     check_author(&mut tx, id, &user).await?;
-    posts::update_text(&mut tx, id, text.as_str()).await?;
-    tx.commit().await?;
-    let post = posts::by_id(state.db.pool(), id)
+    let timestamp = posts::update_text(&mut tx, id, text.as_str())
         .await?
         .ok_or(NO_SUCH_POST)?;
-    Ok(axum::Json(post.to_wire(user.id())))
+    tx.commit().await?;
+    Ok(axum::Json(own_post(user, id, &text, timestamp)))
 }
 
 /// Delete one of your posts.
@@ -209,6 +202,18 @@ const NO_SUCH_POST: ApiError = ApiError::NotFound("No such post.");
 
 fn parse_text(text: &str) -> Result<PostText, ApiError> {
     PostText::parse(text).map_err(|message| ApiError::field("text", message))
+}
+
+/// A post the caller just wrote or edited, as they see it: built from what is known,
+/// without reading it back.
+fn own_post(user: AuthUser, id: i64, text: &PostText, timestamp: i64) -> Post {
+    let post = PostRow {
+        id,
+        text: text.as_str().to_owned(),
+        timestamp,
+        author: user.user,
+    };
+    post.to_wire(post.author.id)
 }
 
 /// 404 if the post does not exist, 403 if the caller did not write it.

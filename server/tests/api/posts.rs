@@ -470,9 +470,43 @@ async fn the_feed_total_follows_posts_written_and_deleted() {
         .await
         .assert_status(204);
 
-    let answer = app.get("/api/feed").bearer(&susan.access_token).send().await;
+    let answer = app
+        .get("/api/feed")
+        .bearer(&susan.access_token)
+        .send()
+        .await;
 
     answer.assert_status(200);
     assert_eq!(answer.body["pagination"]["total"], 2);
     assert_eq!(answer.body["pagination"]["count"], 2);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_posts_follows_and_user_lists() {
+    let app = spawn_app().await;
+
+    let answer = app.get("/api/openapi.json").send().await;
+
+    answer.assert_status(200);
+    let paths = &answer.body["paths"];
+    for (path, methods) in [
+        ("/api/posts", &["get", "post"][..]),
+        ("/api/posts/{id}", &["get", "put", "delete"]),
+        ("/api/feed", &["get"]),
+        ("/api/users/{id}/posts", &["get"]),
+        ("/api/users", &["get"]),
+        ("/api/me/following", &["get"]),
+        ("/api/me/followers", &["get"]),
+        ("/api/me/following/{id}", &["get", "post", "delete"]),
+        ("/api/users/{id}/following", &["get"]),
+        ("/api/users/{id}/followers", &["get"]),
+    ] {
+        for method in methods {
+            let operation = &paths[path][method];
+            assert!(
+                operation["summary"].is_string(),
+                "{method} {path} undocumented"
+            );
+        }
+    }
 }
