@@ -41,6 +41,45 @@ pub struct Smtp {
     pub password: Option<SecretString>,
 }
 
+/// A limit: at most `max` events per `window`; past it, refused until the window ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    pub max: u32,
+    pub window: Duration,
+}
+
+/// The limits of `throttle.rs` (auth rules 21, 23, 26). Each variable is `MAX/SECONDS`,
+/// e.g. `THROTTLE_LOGIN_PAIR=5/900`.
+///
+/// Failed logins are counted strictly per (account, address): that is what stops a guesser
+/// without touching anyone else. Per address, generously, against one address trying many
+/// accounts. Per account, loosely and with a short window, against guessing spread over
+/// many addresses; an address the account has logged in from before is exempt from it, so
+/// an attacker hammering a victim's name cannot lock the victim out, and a victim on a new
+/// address waits at most that short window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Throttling {
+    /// `THROTTLE_LOGIN_PAIR`: failed logins per (account, address). Default `5/900`.
+    pub login_pair: Limit,
+    /// `THROTTLE_LOGIN_ADDRESS`: failed logins per address, all accounts. Default `50/900`.
+    pub login_address: Limit,
+    /// `THROTTLE_LOGIN_ACCOUNT`: failed logins per account, from addresses it has not
+    /// logged in from. Default `20/60`: a lockout lasts a minute at most.
+    pub login_account: Limit,
+    /// `THROTTLE_TWO_FACTOR_ACCOUNT`: wrong 2FA codes (and wrong passwords when changing
+    /// 2FA) per account. Default `10/900`.
+    pub two_factor_account: Limit,
+    /// `THROTTLE_TWO_FACTOR_ADDRESS`: wrong 2FA codes per address. Default `50/900`.
+    pub two_factor_address: Limit,
+    /// `THROTTLE_RESET_ADDRESS`: password-reset requests per address. Default `10/900`.
+    pub reset_address: Limit,
+    /// `THROTTLE_RESET_EMAIL`: password-reset requests per email address, known or not
+    /// (so the limit tells nothing about who has an account). Default `3/900`.
+    pub reset_email: Limit,
+    /// `THROTTLE_MAX_ENTRIES`: counters kept in memory, per limit, at most. Default 100000.
+    pub max_entries: usize,
+}
+
 /// Everything the server needs to start.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -83,6 +122,20 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     /// `RESET_TOKEN_TTL_SECS`: password-reset link lifetime. Default 900 (15 minutes).
     pub reset_token_ttl: Duration,
+    /// `TOTP_ISSUER`: the name authenticator apps show beside the account. Default `Microblog`.
+    pub totp_issuer: String,
+    /// `TWO_FACTOR_CHALLENGE_TTL_SECS`: how long the challenge that a correct password
+    /// yields for a 2FA account stays usable. Default 300, and at most 300 (auth rule 24).
+    pub two_factor_challenge_ttl: Duration,
+    /// `TWO_FACTOR_CHALLENGE_MAX_FAILURES`: wrong codes one challenge survives; then the
+    /// password must be given again. Default 5.
+    pub two_factor_challenge_max_failures: u32,
+    /// `TRUST_PROXY`: take the client address from the last `X-Forwarded-For` entry, as
+    /// appended by one reverse proxy in front of the server. Default false: the peer
+    /// address. Only set it behind such a proxy, or clients choose their own address.
+    pub trust_proxy: bool,
+    /// Throttling of logins, 2FA codes and reset requests (see [`Throttling`]).
+    pub throttle: Throttling,
     /// `LOG_FORMAT`: `pretty` (default) or `json`.
     pub log_json: bool,
 }
@@ -120,6 +173,52 @@ impl Config {
             }
         };
 
+        let parse_limit = |key: &str, max: u32, secs: u64| -> anyhow::Result<Limit> {
+            let Some(v) = get(key) else {
+                return Ok(Limit {
+                    max,
+                    window: Duration::from_secs(secs),
+                });
+            };
+            let parsed = v.trim().split_once('/').and_then(|(m, s)| {
+                Some((m.trim().parse::<u32>().ok()?, s.trim().parse::<u64>().ok()?))
+            });
+            match parsed {
+                Some((max, secs)) if max > 0 && secs > 0 => Ok(Limit {
+                    max,
+                    window: Duration::from_secs(secs),
+                }),
+                _ => bail!("{key} must be MAX/SECONDS with both above 0, like 5/900, not {v:?}"),
+            }
+        };
+        let throttle = Throttling {
+            login_pair: parse_limit("THROTTLE_LOGIN_PAIR", 5, 900)?,
+            login_address: parse_limit("THROTTLE_LOGIN_ADDRESS", 50, 900)?,
+            login_account: parse_limit("THROTTLE_LOGIN_ACCOUNT", 20, 60)?,
+            two_factor_account: parse_limit("THROTTLE_TWO_FACTOR_ACCOUNT", 10, 900)?,
+            two_factor_address: parse_limit("THROTTLE_TWO_FACTOR_ADDRESS", 50, 900)?,
+            reset_address: parse_limit("THROTTLE_RESET_ADDRESS", 10, 900)?,
+            reset_email: parse_limit("THROTTLE_RESET_EMAIL", 3, 900)?,
+            max_entries: get("THROTTLE_MAX_ENTRIES")
+                .map(|v| v.trim().parse::<usize>().ok().filter(|n| *n > 0))
+                .map(|n| n.context("THROTTLE_MAX_ENTRIES must be a number above 0"))
+                .transpose()?
+                .unwrap_or(100_000),
+        };
+        let two_factor_challenge_ttl = parse_secs("TWO_FACTOR_CHALLENGE_TTL_SECS", 300)?;
+        if two_factor_challenge_ttl > Duration::from_secs(300) {
+            bail!("TWO_FACTOR_CHALLENGE_TTL_SECS must be at most 300 (5 minutes)");
+        }
+        let two_factor_challenge_max_failures = match get("TWO_FACTOR_CHALLENGE_MAX_FAILURES") {
+            None => 5,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .context("TWO_FACTOR_CHALLENGE_MAX_FAILURES must be a number above 0")?,
+        };
+
         let public_url = get("PUBLIC_URL")
             .unwrap_or_else(|| "http://localhost:8080".into())
             .trim_end_matches('/')
@@ -148,7 +247,11 @@ impl Config {
                     .map(|p| p.parse().context("SMTP_PORT must be a port number"))
                     .transpose()?
                     .unwrap_or(587),
-                tls: get("SMTP_TLS").unwrap_or_else(|| "starttls".into()),
+                tls: match get("SMTP_TLS").as_deref().map(str::trim) {
+                    None | Some("starttls") => "starttls".into(),
+                    Some(v @ ("tls" | "none")) => v.into(),
+                    Some(other) => bail!("SMTP_TLS must be starttls, tls or none, not {other:?}"),
+                },
                 username: get("SMTP_USERNAME"),
                 password: get("SMTP_PASSWORD").map(SecretString::from),
             }),
@@ -180,6 +283,11 @@ impl Config {
             mail_from: get("MAIL_FROM").unwrap_or_else(|| "Microblog <no-reply@localhost>".into()),
             smtp,
             reset_token_ttl: parse_secs("RESET_TOKEN_TTL_SECS", 900)?,
+            totp_issuer: get("TOTP_ISSUER").unwrap_or_else(|| "Microblog".into()),
+            two_factor_challenge_ttl,
+            two_factor_challenge_max_failures,
+            trust_proxy: parse_bool("TRUST_PROXY")?,
+            throttle,
             log_json: get("LOG_FORMAT").as_deref() == Some("json"),
         })
     }
@@ -221,6 +329,27 @@ mod tests {
         assert_eq!(c.allowed_origins, ["http://localhost:8080"]);
         assert_eq!(c.refresh_cookie_same_site, SameSite::Strict);
         assert!(!c.refresh_token_in_body);
+        assert!(!c.trust_proxy);
+        assert_eq!(c.two_factor_challenge_ttl, Duration::from_secs(300));
+        assert_eq!(
+            c.throttle.login_account,
+            Limit {
+                max: 20,
+                window: Duration::from_secs(60)
+            }
+        );
+    }
+
+    #[test]
+    fn limits_read_as_max_per_seconds() {
+        let c = config(&[("THROTTLE_LOGIN_PAIR", " 3/2 ")]).unwrap();
+        assert_eq!(
+            c.throttle.login_pair,
+            Limit {
+                max: 3,
+                window: Duration::from_secs(2)
+            }
+        );
     }
 
     #[test]
@@ -238,6 +367,10 @@ mod tests {
             ("REFRESH_COOKIE_SAMESITE", "sometimes"),
             ("REFRESH_TOKEN_IN_BODY", "maybe"),
             ("HOST", "localhost:80"),
+            ("THROTTLE_LOGIN_PAIR", "5"),
+            ("THROTTLE_RESET_EMAIL", "0/60"),
+            ("TWO_FACTOR_CHALLENGE_TTL_SECS", "301"),
+            ("TRUST_PROXY", "perhaps"),
         ] {
             let err = config(&[(key, value)]).unwrap_err();
             assert!(format!("{err:#}").contains(key), "{key}: {err:#}");

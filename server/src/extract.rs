@@ -135,22 +135,38 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-/// Who is asking: the peer address and the user agent, for session records and logs.
+/// Who is asking: the client's address and user agent, for session records, throttling
+/// and logs.
 #[derive(Debug, Clone)]
 pub struct Client {
-    /// The peer's address. Behind a reverse proxy this is the proxy's.
+    /// The peer's address; with `TRUST_PROXY`, the address the proxy reported.
     pub ip: String,
     pub user_agent: String,
+}
+
+/// The client address a trusted reverse proxy reported, put in the request's extensions
+/// by the `TRUST_PROXY` layer (see [`crate::web::with_layers`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ForwardedFor(pub IpAddr);
+
+/// The last address of the last `X-Forwarded-For` header: the one our own proxy appended.
+/// Earlier entries come from the client and prove nothing.
+pub fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    let last = headers.get_all("x-forwarded-for").iter().next_back()?;
+    last.to_str().ok()?.rsplit(',').next()?.trim().parse().ok()
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+        let forwarded = parts.extensions.get::<ForwardedFor>().map(|f| f.0);
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
+            .map(|c| c.0.ip());
+        let ip = forwarded
+            .or(peer)
             .unwrap_or(IpAddr::from([0, 0, 0, 0]))
             .to_string();
         let user_agent = parts
@@ -182,6 +198,18 @@ mod tests {
             Err(ApiError::Validation(errors)) => errors.json,
             other => panic!("expected a validation error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn forwarded_for_is_the_last_entry_only() {
+        let mut h = HeaderMap::new();
+        assert_eq!(forwarded_for(&h), None);
+        h.append("x-forwarded-for", "1.1.1.1, 10.0.0.7".parse().unwrap());
+        assert_eq!(forwarded_for(&h), Some(IpAddr::from([10, 0, 0, 7])));
+        h.append("x-forwarded-for", "10.0.0.8".parse().unwrap());
+        assert_eq!(forwarded_for(&h), Some(IpAddr::from([10, 0, 0, 8])));
+        h.insert("x-forwarded-for", "not an address".parse().unwrap());
+        assert_eq!(forwarded_for(&h), None);
     }
 
     #[test]

@@ -13,6 +13,9 @@ use crate::auth::password::Hasher;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::sessions::Lifetimes;
+use crate::mail::Mailer;
+use crate::routes::reset::ResetQueue;
+use crate::throttle::Throttle;
 
 /// The largest request body the API reads. Posts are 280 characters; 64 KiB is plenty.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
@@ -23,6 +26,10 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub hasher: Hasher,
+    pub mailer: Mailer,
+    pub throttle: Arc<Throttle>,
+    /// Password-reset requests, handled in order by a background worker.
+    pub resets: ResetQueue,
 }
 
 impl AppState {
@@ -50,10 +57,15 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
+        let mailer = Mailer::new(&config)?;
+        let config = Arc::new(config);
         let state = AppState {
+            resets: ResetQueue::start(db.clone(), mailer.clone(), Arc::clone(&config)),
+            throttle: Arc::new(Throttle::new(&config.throttle)),
             db,
-            config: Arc::new(config),
+            config,
             hasher: Hasher::default(),
+            mailer,
         };
         let router = router(state.clone());
         Ok(Self {
@@ -78,7 +90,10 @@ impl Application {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let purge = tokio::spawn(purge_ended_sessions(self.state.db.clone()));
+        let purge = tokio::spawn(purge_ended_sessions(
+            self.state.db.clone(),
+            Arc::clone(&self.state.throttle),
+        ));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -134,8 +149,9 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// Hourly, deletes sessions that ended more than a day ago.
-async fn purge_ended_sessions(db: Db) {
+/// Hourly, deletes sessions that ended more than a day ago, expired reset tokens and
+/// login challenges, and ended throttle windows.
+async fn purge_ended_sessions(db: Db, throttle: Arc<Throttle>) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
@@ -144,5 +160,13 @@ async fn purge_ended_sessions(db: Db) {
             Ok(n) => tracing::info!(sessions = n, "purged ended sessions"),
             Err(e) => tracing::warn!(error = %e, "purging ended sessions failed"),
         }
+        let now = crate::db::now_micros();
+        if let Err(e) = crate::db::password_resets::purge_expired(&db, now).await {
+            tracing::warn!(error = %e, "purging expired reset tokens failed");
+        }
+        if let Err(e) = crate::db::two_factor::purge_expired(&db, now).await {
+            tracing::warn!(error = %e, "purging expired login challenges failed");
+        }
+        throttle.sweep();
     }
 }

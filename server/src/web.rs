@@ -15,7 +15,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::extract::is_json;
+use crate::extract::{ForwardedFor, forwarded_for, is_json};
 use crate::startup::AppState;
 
 /// Serves the SPA's built files; any other path gets `index.html`, so that client routes
@@ -104,10 +104,18 @@ pub fn with_layers(router: Router, config: &Config) -> Router {
     let csp =
         HeaderValue::from_str(&content_security_policy(config)).expect("the CSP is plain ASCII");
     let hsts = config.public_url.starts_with("https://");
+    let trust_proxy = config.trust_proxy;
     router
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             let csp = csp.clone();
             async move { security_headers(req, next, csp, hsts).await }
+        }))
+        .layer(middleware::from_fn(move |mut req: Request, next: Next| {
+            // TRUST_PROXY: the client address is what our proxy says, not its own.
+            if trust_proxy && let Some(ip) = forwarded_for(req.headers()) {
+                req.extensions_mut().insert(ForwardedFor(ip));
+            }
+            next.run(req)
         }))
         .layer(
             // One line per request: method, path (never the query, which may carry a

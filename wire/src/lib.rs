@@ -193,6 +193,106 @@ pub struct PasswordReset {
     pub new_password: String,
 }
 
+/// `GET /api/me/2fa`: whether two-factor authentication is on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TwoFactorStatus {
+    pub enabled: bool,
+    /// Unused recovery codes; 0 when 2FA is off.
+    pub recovery_codes_left: i64,
+}
+
+/// `POST /api/me/2fa`: start enrolling, proving the password again.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordConfirmation {
+    pub password: String,
+}
+
+/// The answer to `POST /api/me/2fa`: the new secret, to be shown once. Render the
+/// `otpauth://` URI as a QR code in the browser (never through a third-party service),
+/// and show `secret` for manual entry.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TwoFactorSetup {
+    /// Base32, 32 characters (160 bits).
+    pub secret: String,
+    pub otpauth_uri: String,
+}
+
+/// `PUT /api/me/2fa`: confirm enrolment with a code from the authenticator app.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TwoFactorCode {
+    /// Six digits; spaces and a dash are ignored.
+    pub code: String,
+}
+
+/// `DELETE /api/me/2fa` and `POST /api/me/2fa/recovery-codes`: the password and a current
+/// code, which may be a recovery code.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordAndCode {
+    pub password: String,
+    /// Six digits from the app, or a recovery code (`xxxx-xxxx-xxxx-xxxx`).
+    pub code: String,
+}
+
+/// Recovery codes, shown once: each logs in once in place of a code.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+}
+
+/// The answer (202) to `POST /api/tokens` for an account with 2FA: no token yet, only a
+/// challenge to answer at `POST /api/tokens/2fa` before `expires_at`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TwoFactorChallenge {
+    pub challenge: String,
+    pub expires_at: Timestamp,
+}
+
+/// `POST /api/tokens/2fa`: the challenge and either `code` or `recovery_code`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TwoFactorLogin {
+    pub challenge: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
+}
+
+/// One of the caller's live sessions (a logged-in device), in `GET /api/me/sessions`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionInfo {
+    pub id: i64,
+    /// When the session was started by a login.
+    pub created_at: Timestamp,
+    /// The last refresh of its tokens.
+    pub last_used_at: Timestamp,
+    pub client_ip: String,
+    pub user_agent: String,
+    /// Browser and system read from the user agent, e.g. `Chrome on Linux`.
+    pub device: String,
+    /// Whether this is the session of the access token making the request.
+    pub current: bool,
+}
+
+/// The answer to `DELETE /api/me/sessions`: how many other sessions were ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RevokedSessions {
+    pub revoked: u64,
+}
+
 /// `GET /api/health`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -201,6 +301,26 @@ pub struct Health {
     pub status: String,
     pub version: String,
 }
+
+/// Types carrying a secret (password, code, TOTP secret, challenge) print without it.
+macro_rules! redacted_debug {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($t), "(<redacted>)"))
+            }
+        }
+    )*};
+}
+redacted_debug!(
+    PasswordConfirmation,
+    TwoFactorSetup,
+    TwoFactorCode,
+    PasswordAndCode,
+    RecoveryCodes,
+    TwoFactorChallenge,
+    TwoFactorLogin
+);
 
 #[cfg(test)]
 mod tests {
@@ -266,6 +386,16 @@ mod tests {
         let json = serde_json::to_value(&user).unwrap();
         assert!(json.get("email").is_none());
         assert_eq!(json["first_seen"], "1970-01-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn two_factor_login_takes_a_code_or_a_recovery_code() {
+        let login: TwoFactorLogin =
+            serde_json::from_str(r#"{"challenge":"c","recovery_code":"abcd-efgh-ijkl-mnop"}"#)
+                .unwrap();
+        assert_eq!(login.code, None);
+        assert_eq!(login.recovery_code.as_deref(), Some("abcd-efgh-ijkl-mnop"));
+        assert!(!format!("{login:?}").contains("abcd"));
     }
 
     #[test]

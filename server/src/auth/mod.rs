@@ -2,6 +2,7 @@
 
 pub mod password;
 pub mod token;
+pub mod totp;
 
 use axum::extract::FromRequestParts;
 use axum::http::header;

@@ -5,8 +5,10 @@
 //! their DDL differs (identity columns).
 
 pub mod follows;
+pub mod password_resets;
 pub mod posts;
 pub mod sessions;
+pub mod two_factor;
 pub mod user_lists;
 pub mod users;
 

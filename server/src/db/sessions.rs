@@ -269,6 +269,61 @@ pub async fn revoke_all_for_user(
     Ok(done.rows_affected())
 }
 
+/// A live session as its owner sees it in the list of devices.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: i64,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub client_ip: String,
+    pub user_agent: String,
+}
+
+/// The user's live sessions (neither revoked nor expired), newest first.
+pub async fn live_for_user(
+    pool: &AnyPool,
+    user_id: i64,
+    now: i64,
+) -> Result<Vec<SessionRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, created_at, last_used_at, client_ip, user_agent FROM sessions
+         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+         ORDER BY created_at DESC, id DESC",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SessionRow {
+                id: r.try_get("id")?,
+                created_at: r.try_get("created_at")?,
+                last_used_at: r.try_get("last_used_at")?,
+                client_ip: r.try_get("client_ip")?,
+                user_agent: r.try_get("user_agent")?,
+            })
+        })
+        .collect()
+}
+
+/// Revokes one live session of a user. False if it is not theirs, or not live.
+pub async fn revoke_for_user(db: &Db, session_id: i64, user_id: i64) -> Result<bool, sqlx::Error> {
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(
+        "UPDATE sessions SET revoked_at = $1
+         WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(session_id)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Deletes sessions that ended (expired or revoked) more than a day ago, with their
 /// tokens. Returns how many went.
 pub async fn purge_ended(db: &Db) -> Result<u64, sqlx::Error> {

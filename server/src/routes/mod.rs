@@ -6,7 +6,10 @@ pub mod follows;
 pub mod health;
 pub mod pagination;
 pub mod posts;
+pub mod reset;
+pub mod sessions;
 pub mod tokens;
+pub mod two_factor;
 pub mod user_lists;
 pub mod users;
 
@@ -28,7 +31,9 @@ use crate::startup::AppState;
     ),
     modifiers(&SecuritySchemes),
     tags(
-        (name = "tokens", description = "Log in, refresh, log out"),
+        (name = "tokens", description = "Log in (with a second factor for 2FA accounts), refresh, log out, reset a password"),
+        (name = "two-factor", description = "Two-factor authentication with TOTP: enrolment, recovery codes, turning it off"),
+        (name = "sessions", description = "The caller's logged-in devices, and ending them"),
         (name = "users", description = "Accounts and profiles"),
         (name = "posts", description = "Posts, the feed and explore"),
         (name = "follows", description = "Following and followers"),
@@ -67,6 +72,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(posts::router())
         .merge(follows::router())
         .merge(user_lists::router())
+        .merge(reset::router())
+        .merge(two_factor::router())
+        .merge(sessions::router())
 }
 
 /// JSON answers for unknown paths and methods under `/api`: never HTML from the API.

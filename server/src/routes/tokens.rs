@@ -19,7 +19,9 @@ use crate::db::now_micros;
 use crate::db::sessions::{self, Issued, Origin, Refresh};
 use crate::error::ApiError;
 use crate::extract::{Client, parse_json};
+use crate::routes::two_factor;
 use crate::startup::AppState;
+use crate::throttle;
 use crate::web::check_csrf;
 
 /// The refresh cookie's name, and the path it is scoped to.
@@ -36,7 +38,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     security(("basic" = [])),
     responses(
         (status = 200, description = "Logged in; the refresh token is in the cookie", body = Token),
+        (status = 202, description = "Password right, and the account has 2FA: no token yet; answer the challenge at `POST /api/tokens/2fa`", body = wire::TwoFactorChallenge),
         (status = 401, description = "Invalid credentials (`WWW-Authenticate: Form`)", body = wire::ErrorBody),
+        (status = 429, description = "Too many failed logins (`Retry-After`)", body = wire::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(ip = %client.ip))]
@@ -50,12 +54,16 @@ async fn login(
         return Err(ApiError::BadCredentials);
     };
     let user = crate::db::users::credentials_for_login(state.db.pool(), &name).await?;
+    // Throttled per account and address (auth rule 21), unknown names alike.
+    let account = throttle::account_key(user.as_ref().map(|u| u.id), &name);
+    state.throttle.check_login(&account, &client.ip)?;
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
     // Verified even when the user is unknown, against a dummy hash: same time, same answer.
     let valid = state.hasher.verify(&password, stored_hash).await?;
     let user = match user {
         Some(user) if valid => user,
         other => {
+            state.throttle.login_failed(&account, &client.ip);
             tracing::info!(
                 user_id = other.map(|u| u.id),
                 "login failed: bad credentials"
@@ -63,6 +71,14 @@ async fn login(
             return Err(ApiError::BadCredentials);
         }
     };
+    state.throttle.login_succeeded(&account, &client.ip);
+    // A 2FA account gets a challenge (202), not tokens (auth rule 24).
+    let password_hash = user.password_hash.as_deref();
+    if let Some(challenge) =
+        two_factor::challenge_if_enabled(&state, user.id, password_hash).await?
+    {
+        return Ok(challenge);
+    }
     let mut tx = state.db.begin().await?;
     let issued = sessions::create(&mut tx, user.id, &origin(&client), state.lifetimes()).await?;
     tx.commit().await?;

@@ -292,16 +292,16 @@ async fn no_response_body_carries_a_refresh_token_a_password_or_a_hash() {
 // --- No secret in the server's logs ---------------------------------------------------
 
 /// The real server binary, started as production starts it, with its output captured.
-struct ServerProcess {
+pub(crate) struct ServerProcess {
     child: Child,
-    address: String,
+    pub(crate) address: String,
     lines: Arc<Mutex<Vec<String>>>,
     readers: Vec<std::thread::JoinHandle<()>>,
     _dir: tempfile::TempDir,
 }
 
 impl ServerProcess {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
             .env("PORT", "0")
@@ -338,8 +338,13 @@ impl ServerProcess {
         }
     }
 
+    /// The folder the server writes its email to.
+    pub(crate) fn outbox(&self) -> std::path::PathBuf {
+        self._dir.path().join("outbox")
+    }
+
     /// Stops the server as a service manager would (SIGTERM), and returns all it wrote.
-    fn stop(mut self) -> String {
+    pub(crate) fn stop(mut self) -> String {
         let pid = self.child.id().to_string();
         let terminated = Command::new("kill").args(["-TERM", &pid]).status();
         if !terminated.is_ok_and(|s| s.success()) {
