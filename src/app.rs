@@ -2,7 +2,7 @@
 //! the router with its guards.
 
 use leptos::prelude::*;
-use leptos_router::components::{ProtectedRoute, Router, Routes};
+use leptos_router::components::{ProtectedRoute, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::{NavigateOptions, path};
 
@@ -10,8 +10,8 @@ use crate::api::{Session, use_session};
 use crate::components::{Clock, FlashList, Header};
 use crate::flash::{Flashes, use_flashes};
 use crate::pages::{
-    ChangePasswordPage, EditPostPage, EditProfilePage, ExplorePage, FeedPage, LoginPage,
-    NotFoundPage, RegisterPage, UserPage,
+    ChangePasswordPage, EditPostPage, EditProfilePage, ExplorePage, FeedPage, ForgotPasswordPage,
+    LoginPage, NotFoundPage, RegisterPage, ResetPasswordPage, SecurityPage, SessionsPage, UserPage,
 };
 use crate::routes::{AppRoute, safe_next};
 
@@ -98,8 +98,14 @@ fn Layout() -> impl IntoView {
                 <ProtectedRoute path=path!("/posts/:id/edit") view=EditPostPage condition=private redirect_path=to_login />
                 <ProtectedRoute path=path!("/settings/profile") view=EditProfilePage condition=private redirect_path=to_login />
                 <ProtectedRoute path=path!("/settings/password") view=ChangePasswordPage condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/settings/security") view=SecurityPage condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/settings/sessions") view=SessionsPage condition=private redirect_path=to_login />
                 <ProtectedRoute path=path!("/login") view=LoginPage condition=public_only redirect_path=from_login />
                 <ProtectedRoute path=path!("/register") view=RegisterPage condition=public_only redirect_path=from_login />
+                <ProtectedRoute path=path!("/forgot") view=ForgotPasswordPage condition=public_only redirect_path=from_login />
+                // Not guarded: the token must leave the address bar at once, not after the
+                // session is restored, and a reset works whoever is logged in here.
+                <Route path=path!("/reset") view=ResetPasswordPage />
             </Routes>
         </main>
     }

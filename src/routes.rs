@@ -20,6 +20,14 @@ pub enum AppRoute {
     EditPost(i64),
     EditProfile,
     ChangePassword,
+    /// Ask for a password-reset email.
+    ForgotPassword,
+    /// Where the reset email's link lands (`?token=` is added by the server).
+    ResetPassword,
+    /// Two-factor authentication settings.
+    Security,
+    /// The logged-in devices.
+    Sessions,
 }
 
 impl AppRoute {
@@ -35,6 +43,10 @@ impl AppRoute {
             Self::EditPost(id) => format!("/posts/{id}/edit"),
             Self::EditProfile => "/settings/profile".into(),
             Self::ChangePassword => "/settings/password".into(),
+            Self::ForgotPassword => "/forgot".into(),
+            Self::ResetPassword => "/reset".into(),
+            Self::Security => "/settings/security".into(),
+            Self::Sessions => "/settings/sessions".into(),
         }
     }
 
@@ -85,6 +97,10 @@ mod tests {
         assert_eq!(AppRoute::EditPost(7).path(), "/posts/7/edit");
         assert_eq!(AppRoute::EditProfile.path(), "/settings/profile");
         assert_eq!(AppRoute::ChangePassword.path(), "/settings/password");
+        assert_eq!(AppRoute::ForgotPassword.path(), "/forgot");
+        assert_eq!(AppRoute::ResetPassword.path(), "/reset");
+        assert_eq!(AppRoute::Security.path(), "/settings/security");
+        assert_eq!(AppRoute::Sessions.path(), "/settings/sessions");
     }
 
     #[test]

@@ -77,6 +77,61 @@ pub fn login(username: &str, password: &str) -> FieldErrors {
     errors
 }
 
+/// The forgot-password form.
+pub fn reset_request(email: &str) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    if !email.contains('@') {
+        add(&mut errors, "email", "Enter a valid email address.");
+    }
+    errors
+}
+
+/// The reset-password form (field names as the server's `PasswordReset`).
+pub fn password_reset(new: &str, new2: &str) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    check_new_password(&mut errors, "new_password", new, new2, "new_password2");
+    errors
+}
+
+/// A password typed again to confirm a security change.
+pub fn password_again(password: &str) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    if password.is_empty() {
+        add(&mut errors, "password", "Enter your password.");
+    }
+    errors
+}
+
+/// A code from an authenticator app, in `field`: six digits, spaces and dashes ignored
+/// (as the server reads it). Returns the six digits when it is one.
+pub fn totp_code(errors: &mut FieldErrors, field: &'static str, code: &str) -> Option<String> {
+    let digits: String = code
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Some(digits)
+    } else {
+        add(
+            errors,
+            field,
+            "Enter the 6-digit code from your authenticator app.",
+        );
+        None
+    }
+}
+
+/// A recovery code (or, where both are allowed, a code from the app) in `field`.
+pub fn any_code(errors: &mut FieldErrors, field: &'static str, code: &str) -> Option<String> {
+    let code = code.trim();
+    if code.is_empty() {
+        add(errors, field, "Enter a code.");
+        None
+    } else {
+        Some(code.to_owned())
+    }
+}
+
 /// A post's text, as the server will see it (trimmed).
 pub fn post_text(text: &str) -> Result<String, String> {
     let text = text.trim();
@@ -131,6 +186,43 @@ mod tests {
     fn login_needs_both_fields() {
         assert_eq!(login("", "").len(), 2);
         assert!(login("susan", "x").is_empty());
+    }
+
+    #[test]
+    fn reset_forms_check_the_address_and_the_new_password() {
+        assert!(reset_request("s@example.com").is_empty());
+        assert!(reset_request("nope").contains_key("email"));
+        assert!(password_reset("long enough", "long enough").is_empty());
+        let errors = password_reset("short", "other");
+        assert_eq!(errors["new_password"], ["Use at least 8 characters."]);
+        assert_eq!(errors["new_password2"], ["The passwords do not match."]);
+        assert!(password_again("").contains_key("password"));
+    }
+
+    #[test]
+    fn totp_codes_are_six_digits_with_spaces_and_dashes_ignored() {
+        let mut errors = FieldErrors::new();
+        assert_eq!(
+            totp_code(&mut errors, "code", " 123 456 "),
+            Some("123456".into())
+        );
+        assert_eq!(
+            totp_code(&mut errors, "code", "123-456"),
+            Some("123456".into())
+        );
+        assert!(errors.is_empty());
+        for bad in ["", "12345", "1234567", "12345a", "abcd-efgh"] {
+            let mut errors = FieldErrors::new();
+            assert_eq!(totp_code(&mut errors, "code", bad), None, "{bad:?}");
+            assert!(errors.contains_key("code"));
+        }
+        let mut errors = FieldErrors::new();
+        assert_eq!(any_code(&mut errors, "recovery_code", "  "), None);
+        assert!(errors.contains_key("recovery_code"));
+        assert_eq!(
+            any_code(&mut errors, "recovery_code", " abcd-efgh "),
+            Some("abcd-efgh".into())
+        );
     }
 
     #[test]

@@ -91,6 +91,49 @@ export class LoginPage {
     await this.submit.click();
     await new Shell(this.page).expectLoggedInAs(account.username);
   }
+
+  /** For a 2FA account: the password step, up to the code step. */
+  async toCodeStep(account: Account): Promise<CodeStep> {
+    await this.fill(account.username, account.password);
+    await this.submit.click();
+    const step = new CodeStep(this.page);
+    await expect(step.heading).toBeVisible();
+    return step;
+  }
+}
+
+/** The second step of a login with two-factor authentication. */
+export class CodeStep {
+  readonly heading: Locator;
+  readonly code: Locator;
+  readonly recoveryCode: Locator;
+  readonly verify: Locator;
+  readonly useRecoveryCode: Locator;
+  readonly alert: Locator;
+
+  constructor(readonly page: Page) {
+    this.heading = page.getByRole('heading', { name: 'Two-factor authentication', level: 1 });
+    this.code = page.getByLabel('Code', { exact: true });
+    this.recoveryCode = page.getByLabel('Recovery code');
+    this.verify = page.getByRole('button', { name: 'Verify' });
+    this.useRecoveryCode = page.getByRole('button', { name: 'Use a recovery code instead' });
+    this.alert = page.getByRole('main').getByRole('alert').filter({ hasText: /\S/ });
+  }
+
+  /** Sends a code from the app and waits until logged in as `username`. */
+  async enterCode(code: string, username: string): Promise<void> {
+    await this.code.fill(code);
+    await this.verify.click();
+    await new Shell(this.page).expectLoggedInAs(username);
+  }
+
+  async enterRecoveryCode(code: string, username: string): Promise<void> {
+    await this.useRecoveryCode.click();
+    await expect(this.recoveryCode).toBeFocused();
+    await this.recoveryCode.fill(code);
+    await this.verify.click();
+    await new Shell(this.page).expectLoggedInAs(username);
+  }
 }
 
 export class RegisterPage {

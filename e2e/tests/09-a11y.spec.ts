@@ -2,7 +2,17 @@
 // reports no violations, and the app works from the keyboard alone.
 import AxeBuilder from '@axe-core/playwright';
 import type { APIRequestContext, Page } from '@playwright/test';
-import { accessToken, expect, type LoginPage, newAccount, register, test, writePost } from '../pages/fixtures';
+import {
+  accessToken,
+  currentStep,
+  expect,
+  type LoginPage,
+  newAccount,
+  register,
+  test,
+  totp,
+  writePost,
+} from '../pages/fixtures';
 
 async function audit(page: Page, what: string): Promise<void> {
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
@@ -14,6 +24,9 @@ test('logged-out pages pass the audit', async ({ page }) => {
   for (const [path, heading] of [
     ['/login', 'Log in'],
     ['/register', 'Register'],
+    ['/forgot', 'Forgot password'],
+    ['/reset', 'Choose a new password'],
+    ['/reset?token=not-checked-until-sent', 'Choose a new password'],
     ['/no/such/page', 'Page not found'],
   ]) {
     await page.goto(path);
@@ -25,6 +38,15 @@ test('logged-out pages pass the audit', async ({ page }) => {
   await page.getByRole('button', { name: 'Register' }).click();
   await expect(page.getByLabel('Username')).toHaveAttribute('aria-invalid', 'true');
   await audit(page, '/register with errors');
+  await page.goto('/reset?token=not-checked-until-sent');
+  await page.getByRole('button', { name: 'Set the new password' }).click();
+  await expect(page.getByLabel('New password', { exact: true })).toHaveAttribute('aria-invalid', 'true');
+  await audit(page, '/reset with errors');
+  await page.goto('/forgot');
+  await page.getByLabel('Email address').fill('someone@example.test');
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'If an account exists' })).toBeVisible();
+  await audit(page, '/forgot, sent');
 });
 
 /** Registers a user with one post and a neighbour, and logs in through the UI. */
@@ -85,6 +107,47 @@ test('settings and editing pass the audit', async ({ request, page, loginPage })
   await page.getByRole('button', { name: 'Change password' }).click();
   await expect(page.getByLabel('Current password')).toHaveAttribute('aria-invalid', 'true');
   await audit(page, 'password form with errors');
+});
+
+test('two-factor, sessions and the login code step pass the audit', async ({
+  request,
+  page,
+  loginPage,
+  shell,
+  twoFactorPage,
+  sessionsPage,
+}) => {
+  const { me } = await loggedIn(request, loginPage);
+  await visitAndAudit(page, '/settings/sessions', 'Sessions');
+  await expect(sessionsPage.current).toHaveCount(1);
+  await audit(page, 'sessions');
+
+  await twoFactorPage.goto();
+  await audit(page, 'two-factor, off');
+  await twoFactorPage.turnOn.click();
+  await expect(twoFactorPage.password).toBeFocused();
+  await audit(page, 'two-factor, password');
+  await twoFactorPage.password.fill(me.password);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(twoFactorPage.qrCode).toBeVisible();
+  await audit(page, 'two-factor, QR code');
+  const secret = (await twoFactorPage.secret.innerText()).replace(/\s+/g, '');
+  await twoFactorPage.confirm(totp(secret, currentStep()));
+  await audit(page, 'two-factor, recovery codes');
+  await twoFactorPage.dismissCodes();
+  await audit(page, 'two-factor, on');
+  await twoFactorPage.turnOff.click();
+  await audit(page, 'two-factor, turning off');
+
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await shell.logout();
+  const codeStep = await loginPage.toCodeStep(me);
+  await audit(page, 'login, code step');
+  await codeStep.verify.click();
+  await expect(codeStep.code).toHaveAttribute('aria-invalid', 'true');
+  await audit(page, 'login, code step with errors');
+  await codeStep.useRecoveryCode.click();
+  await audit(page, 'login, recovery code');
 });
 
 test('the keyboard alone reaches everything, and focus follows navigation', async ({ request, page, loginPage }) => {

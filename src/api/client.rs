@@ -13,7 +13,7 @@ use futures::FutureExt;
 use futures::future::{LocalBoxFuture, Shared};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wire::Token;
+use wire::{Token, TwoFactorChallenge, TwoFactorLogin};
 
 use super::ApiError;
 use super::encode::basic_auth;
@@ -36,6 +36,13 @@ struct Inner {
     token: RefCell<Option<String>>,
     refreshing: RefCell<Option<RefreshFuture>>,
     on_refresh_rejected: RefCell<Option<Rc<dyn Fn()>>>,
+}
+
+/// What a correct password leads to.
+pub enum LoginOutcome {
+    LoggedIn,
+    /// The account has 2FA: the code must follow, with this challenge (kept in memory only).
+    TwoFactor(TwoFactorChallenge),
 }
 
 /// An API call before the client adds the base URL and the credentials.
@@ -221,16 +228,36 @@ impl Client {
         .shared()
     }
 
-    /// Logs in with HTTP Basic (username or email). The server sets the refresh cookie.
-    pub async fn login(&self, username: &str, password: &str) -> Result<(), ApiError> {
+    /// Logs in with HTTP Basic (username or email). The server sets the refresh cookie,
+    /// unless the account has two-factor authentication: then it answers 202 with a
+    /// challenge, and neither a token nor a cookie comes until [`Client::login_two_factor`].
+    pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome, ApiError> {
         let mut request = self.build(&ApiRequest::new("POST", "/api/tokens").anonymous(), None);
         // No body, so no content type: this is not a cookie-authenticated call.
         request.headers.clear();
         request
             .headers
             .push(("Authorization", basic_auth(username, password)));
-        let response = self.0.transport.send(request).await?;
-        let token: Token = parse(check(response)?)?;
+        let response = check(self.0.transport.send(request).await?)?;
+        if response.status == 202 {
+            return parse(response).map(LoginOutcome::TwoFactor);
+        }
+        self.accept_token(response)?;
+        Ok(LoginOutcome::LoggedIn)
+    }
+
+    /// The second step of a 2FA login: the challenge and a code (or a recovery code).
+    /// Answers like a login, refresh cookie included, hence under `/api/tokens`.
+    pub async fn login_two_factor(&self, login: &TwoFactorLogin) -> Result<(), ApiError> {
+        let request = ApiRequest::new("POST", "/api/tokens/2fa")
+            .json(login)
+            .anonymous();
+        let response = self.send(request).await?;
+        self.accept_token(response)
+    }
+
+    fn accept_token(&self, response: HttpResponse) -> Result<(), ApiError> {
+        let token: Token = parse(response)?;
         *self.0.token.borrow_mut() = Some(token.access_token);
         Ok(())
     }

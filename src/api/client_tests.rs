@@ -336,3 +336,95 @@ async fn a_refused_lock_request_still_runs_the_task_once() {
     let locked = super::tabs::with_lock("test-lock-plain", Box::pin(async { 7 })).await;
     assert_eq!(locked, 7);
 }
+
+/// A pretend API for logins: a 2FA account answers the password with a challenge (202),
+/// then the code with tokens; anything else is logged and refused.
+#[derive(Clone, Default)]
+struct TwoFactorServer(Rc<RefCell<Vec<HttpRequest>>>);
+
+impl Transport for TwoFactorServer {
+    fn send(
+        &self,
+        request: HttpRequest,
+    ) -> LocalBoxFuture<'static, Result<HttpResponse, ApiError>> {
+        self.0.borrow_mut().push(request.clone());
+        let answer = match (request.method, request.url.as_str()) {
+            ("POST", "/api/tokens") => reply(
+                202,
+                r#"{"challenge":"ch-1","expires_at":"2026-11-29T14:17:51.000000Z"}"#,
+            ),
+            ("POST", "/api/tokens/2fa")
+                if request
+                    .body
+                    .as_deref()
+                    .is_some_and(|b| b.contains("123456")) =>
+            {
+                reply(200, r#"{"access_token":"token-2fa","refresh_token":null}"#)
+            }
+            ("POST", "/api/tokens/2fa") => reply(
+                401,
+                r#"{"code":401,"message":"Unauthorized","description":"The code is incorrect."}"#,
+            ),
+            ("GET", _) if request.header("Authorization") == Some("Bearer token-2fa") => {
+                reply(200, r#"{"ok":true}"#)
+            }
+            _ => reply(
+                401,
+                r#"{"code":401,"message":"Unauthorized","description":"No."}"#,
+            ),
+        };
+        Box::pin(async move { Ok(answer) })
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_2fa_login_gets_a_challenge_then_a_token_for_the_code() {
+    use super::client::LoginOutcome;
+    use wire::TwoFactorLogin;
+
+    let server = TwoFactorServer::default();
+    let client = Client::with_lock_name("", server.clone(), "test-lock-2fa");
+
+    let outcome = client.login("susan", "dog").await.unwrap();
+    let LoginOutcome::TwoFactor(challenge) = outcome else {
+        panic!("a 202 is a challenge, not a login");
+    };
+    assert_eq!(challenge.challenge, "ch-1");
+
+    // A wrong code: the server's refusal, and no refresh attempt (it is not a session 401).
+    let wrong = TwoFactorLogin {
+        challenge: challenge.challenge.clone(),
+        code: Some("000000".into()),
+        recovery_code: None,
+    };
+    let err = client.login_two_factor(&wrong).await.unwrap_err();
+    assert_eq!(err.description(), Some("The code is incorrect."));
+    assert_eq!(
+        server.0.borrow().len(),
+        2,
+        "no refresh after a refused code"
+    );
+
+    let right = TwoFactorLogin {
+        code: Some("123456".into()),
+        ..wrong
+    };
+    client.login_two_factor(&right).await.unwrap();
+    let verify = server.0.borrow().last().unwrap().clone();
+    assert_eq!(verify.url, "/api/tokens/2fa");
+    // The answer sets the refresh cookie, so the request carries credentials.
+    assert!(verify.with_credentials);
+    assert_eq!(verify.header("Content-Type"), Some("application/json"));
+    assert_eq!(verify.header("Authorization"), None);
+    assert_eq!(
+        verify.body.as_deref(),
+        Some(r#"{"challenge":"ch-1","code":"123456"}"#)
+    );
+
+    // Logged in: calls carry the new token.
+    let me = client
+        .send(ApiRequest::new("GET", "/api/me"))
+        .await
+        .unwrap();
+    assert_eq!(me.status, 200);
+}

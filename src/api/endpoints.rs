@@ -1,6 +1,10 @@
 //! The typed endpoints of the contract (`shared/docs/api-contract.md`), one method each.
 
-use wire::{NewUser, Page, Post, PostText, UpdateMe, User, limits};
+use wire::{
+    NewUser, Page, PasswordAndCode, PasswordConfirmation, PasswordReset, Post, PostText,
+    RecoveryCodes, ResetRequest, RevokedSessions, SessionInfo, TwoFactorCode, TwoFactorSetup,
+    TwoFactorStatus, UpdateMe, User, limits,
+};
 
 use super::client::{ApiRequest, parse};
 use super::encode::query_value;
@@ -43,6 +47,89 @@ impl Client {
             self.send(ApiRequest::new("POST", "/api/users").json(user).anonymous())
                 .await?,
         )
+    }
+
+    /// Asks for a password-reset email. The server answers the same for any address.
+    pub async fn request_reset(&self, email: &str) -> Result<(), ApiError> {
+        let body = ResetRequest {
+            email: email.to_owned(),
+        };
+        let request = ApiRequest::new("POST", "/api/tokens/reset")
+            .json(&body)
+            .anonymous();
+        self.send(request).await.map(drop)
+    }
+
+    /// Sets a new password with the token from a reset email; every session ends.
+    pub async fn reset_password(&self, reset: &PasswordReset) -> Result<(), ApiError> {
+        let request = ApiRequest::new("PUT", "/api/tokens/reset")
+            .json(reset)
+            .anonymous();
+        self.send(request).await.map(drop)
+    }
+
+    pub async fn two_factor_status(&self) -> Result<TwoFactorStatus, ApiError> {
+        self.get("/api/me/2fa").await
+    }
+
+    /// Starts enrolling in 2FA: a new secret, pending until confirmed with a code.
+    pub async fn start_two_factor(&self, password: &str) -> Result<TwoFactorSetup, ApiError> {
+        let body = PasswordConfirmation {
+            password: password.to_owned(),
+        };
+        parse(
+            self.send(ApiRequest::new("POST", "/api/me/2fa").json(&body))
+                .await?,
+        )
+    }
+
+    /// Confirms enrolment: 2FA is on, and the recovery codes come back, once.
+    pub async fn confirm_two_factor(&self, code: &str) -> Result<RecoveryCodes, ApiError> {
+        let body = TwoFactorCode {
+            code: code.to_owned(),
+        };
+        parse(
+            self.send(ApiRequest::new("PUT", "/api/me/2fa").json(&body))
+                .await?,
+        )
+    }
+
+    pub async fn disable_two_factor(&self, proof: &PasswordAndCode) -> Result<(), ApiError> {
+        self.send(ApiRequest::new("DELETE", "/api/me/2fa").json(proof))
+            .await
+            .map(drop)
+    }
+
+    /// New recovery codes, replacing the old ones.
+    pub async fn new_recovery_codes(
+        &self,
+        proof: &PasswordAndCode,
+    ) -> Result<RecoveryCodes, ApiError> {
+        parse(
+            self.send(ApiRequest::new("POST", "/api/me/2fa/recovery-codes").json(proof))
+                .await?,
+        )
+    }
+
+    /// The logged-in user's live sessions (devices), newest first.
+    pub async fn sessions(&self) -> Result<Vec<SessionInfo>, ApiError> {
+        self.get("/api/me/sessions").await
+    }
+
+    /// Ends one of the user's sessions; its tabs are logged out at their next call.
+    pub async fn revoke_session(&self, id: i64) -> Result<(), ApiError> {
+        self.send(ApiRequest::new("DELETE", format!("/api/me/sessions/{id}")))
+            .await
+            .map(drop)
+    }
+
+    /// Ends every session but this one; returns how many ended.
+    pub async fn revoke_other_sessions(&self) -> Result<u64, ApiError> {
+        let revoked: RevokedSessions = parse(
+            self.send(ApiRequest::new("DELETE", "/api/me/sessions"))
+                .await?,
+        )?;
+        Ok(revoked.revoked)
     }
 
     pub async fn user(&self, username: &str) -> Result<User, ApiError> {

@@ -39,6 +39,16 @@ impl ApiError {
         self.status() == Some(code)
     }
 
+    /// The server's own description of the failure, when it sent one.
+    pub fn description(&self) -> Option<&str> {
+        match self {
+            Self::Status {
+                body: Some(body), ..
+            } if !body.description.is_empty() => Some(&body.description),
+            _ => None,
+        }
+    }
+
     /// The validation messages for one body field (`errors.json.<field>`).
     pub fn field_errors(&self, field: &str) -> Vec<String> {
         match self {
@@ -64,6 +74,11 @@ impl fmt::Display for ApiError {
             Self::Unexpected(_) => {
                 f.write_str("The server sent an answer this page does not understand.")
             }
+            // The server's text says how long to wait (from `Retry-After`).
+            Self::Status {
+                status: 429,
+                body: Some(body),
+            } if !body.description.is_empty() => f.write_str(&body.description),
             Self::Status { status: 429, .. } => {
                 f.write_str("Too many attempts. Please wait a moment and try again.")
             }
@@ -126,5 +141,22 @@ mod tests {
                 .contains("wait")
         );
         assert!(ApiError::from_response(404, "").is_status(404));
+    }
+
+    #[test]
+    fn throttling_shows_the_servers_wait() {
+        let err = ApiError::from_response(
+            429,
+            r#"{"code":429,"message":"Too Many Requests","description":"Too many attempts. Try again in 42 seconds."}"#,
+        );
+        assert_eq!(
+            err.to_string(),
+            "Too many attempts. Try again in 42 seconds."
+        );
+        assert_eq!(
+            err.description(),
+            Some("Too many attempts. Try again in 42 seconds.")
+        );
+        assert_eq!(ApiError::Network.description(), None);
     }
 }

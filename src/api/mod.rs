@@ -13,7 +13,7 @@ pub mod transport;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod client_tests;
 
-pub use client::Client;
+pub use client::{Client, LoginOutcome};
 pub use endpoints::{post_cursor, user_cursor};
 pub use error::ApiError;
 pub use session::{Session, use_session};

@@ -7,8 +7,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wire::User;
+use wire::{TwoFactorLogin, User};
 
+use super::client::LoginOutcome;
 use super::tabs::{TabChannel, TabEvent};
 use super::transport::Fetch;
 use super::{ApiError, Client, config};
@@ -119,9 +120,25 @@ impl Session {
     }
 
     /// Logs in and loads the user. On success the other tabs are told to restore too.
-    pub async fn login(&self, username: &str, password: &str) -> Result<(), ApiError> {
+    /// For an account with 2FA, nothing is logged in yet: the challenge comes back, for
+    /// [`Session::login_two_factor`].
+    pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome, ApiError> {
+        let outcome = self.client().login(username, password).await?;
+        if let LoginOutcome::LoggedIn = outcome {
+            self.load_user().await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Finishes a 2FA login with the challenge and a code or a recovery code.
+    pub async fn login_two_factor(&self, login: &TwoFactorLogin) -> Result<(), ApiError> {
+        self.client().login_two_factor(login).await?;
+        self.load_user().await
+    }
+
+    /// After a login: loads the user, then tells the other tabs.
+    async fn load_user(&self) -> Result<(), ApiError> {
         let client = self.client();
-        client.login(username, password).await?;
         match client.me().await {
             Ok(user) => {
                 self.logged_in_as(user);
@@ -132,6 +149,15 @@ impl Session {
                 client.clear_token();
                 Err(err)
             }
+        }
+    }
+
+    /// Every session of the account was ended on the server (a password reset): forget
+    /// this one too, here and in the other tabs.
+    pub fn ended_by_server(&self) {
+        if self.state.get_untracked() != AuthState::LoggedOut {
+            self.drop_state();
+            self.broadcast(TabEvent::LoggedOut);
         }
     }
 

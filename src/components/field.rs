@@ -37,6 +37,9 @@ pub fn Field(
     autocomplete: &'static str,
     #[prop(optional)] required: bool,
     #[prop(optional)] maxlength: Option<usize>,
+    /// The on-screen keyboard to offer, e.g. `numeric` for codes.
+    #[prop(optional)]
+    inputmode: &'static str,
     /// A hint shown under the control.
     #[prop(optional, into)]
     hint: Option<Signal<String>>,
@@ -50,6 +53,7 @@ pub fn Field(
     };
     let invalid = move || errors.with(|e| (!e.is_empty()).then_some("true"));
     let autocomplete = (!autocomplete.is_empty()).then_some(autocomplete);
+    let inputmode = (!inputmode.is_empty()).then_some(inputmode);
     let control = if kind == FieldKind::TextArea {
         view! {
             <textarea
@@ -72,6 +76,7 @@ pub fn Field(
                 name=name
                 type=kind.input_type()
                 autocomplete=autocomplete
+                inputmode=inputmode
                 required=required
                 maxlength=maxlength
                 aria-invalid=invalid

@@ -9,6 +9,8 @@ mod list_footer;
 mod post;
 mod post_form;
 mod profile;
+mod qr_code;
+mod security;
 mod time_ago;
 mod user_list;
 
@@ -20,6 +22,8 @@ pub use list_footer::{ListFooter, ListStatus};
 pub use post::PostList;
 pub use post_form::PostForm;
 pub use profile::{Profile, ProfileTabs, UserTab};
+pub use qr_code::QrCode;
+pub use security::{RecoveryCodeList, SessionList};
 pub use time_ago::{Clock, TimeAgo};
 pub use user_list::UserList;
 

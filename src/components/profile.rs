@@ -44,6 +44,8 @@ pub fn Profile(
         view! {
             <A href=AppRoute::EditProfile.path() attr:class="button">"Edit profile"</A>
             <A href=AppRoute::ChangePassword.path() attr:class="button">"Change password"</A>
+            <A href=AppRoute::Security.path() attr:class="button">"Two-factor authentication"</A>
+            <A href=AppRoute::Sessions.path() attr:class="button">"Sessions"</A>
         }
         .into_any()
     } else {

@@ -226,3 +226,81 @@ async fn list_footer_shows_more_loading_and_errors() {
     settle().await;
     assert_eq!(count(&host, "button"), 0);
 }
+
+#[wasm_bindgen_test]
+async fn the_qr_code_is_an_svg_without_styles() {
+    let host = mount(|| {
+        view! {
+            <QrCode
+                text="otpauth://totp/Microblog:susan?secret=JBSWY3DPEHPK3PXP&issuer=Microblog".to_string()
+                label="QR code"
+            />
+        }
+    });
+    let svg = find(&host, "svg[role=img][aria-label='QR code']").expect("an svg");
+    assert_eq!(
+        svg.namespace_uri().as_deref(),
+        Some("http://www.w3.org/2000/svg")
+    );
+    assert!(svg.get_attribute("viewBox").is_some());
+    let path = find(&host, "svg path").unwrap();
+    assert!(path.get_attribute("d").unwrap().starts_with("M4 4h7"));
+    // The CSP forbids inline styles.
+    assert_eq!(count(&host, "[style]"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn recovery_codes_show_once_with_a_done_button() {
+    let done = Arc::new(AtomicU32::new(0));
+    let seen = Arc::clone(&done);
+    let codes = vec![
+        "aaaa-bbbb-cccc-dddd".to_string(),
+        "eeee-ffff-gggg-hhhh".to_string(),
+    ];
+    let host = mount(move || {
+        view! { <RecoveryCodeList codes on_done=move |()| { seen.fetch_add(1, Ordering::SeqCst); } /> }
+    });
+    assert_eq!(count(&host, "ol.codes li code"), 2);
+    assert!(
+        host.text_content()
+            .unwrap()
+            .contains("will not be shown again")
+    );
+    click(&host, "button");
+    assert_eq!(done.load(Ordering::SeqCst), 1);
+}
+
+#[wasm_bindgen_test]
+async fn sessions_mark_the_current_one_and_offer_logout_for_the_others() {
+    let revoked = Arc::new(AtomicU32::new(0));
+    let seen = Arc::clone(&revoked);
+    let session = |id: i64, current: bool| wire::SessionInfo {
+        id,
+        created_at: Timestamp::from_micros(1_000_000_000_000_000),
+        last_used_at: Timestamp::from_micros(1_000_000_000_000_000),
+        client_ip: format!("10.0.0.{id}"),
+        user_agent: String::new(),
+        device: format!("Device {id}"),
+        current,
+    };
+    let sessions = vec![session(7, true), session(8, false)];
+    let revoking = RwSignal::new(Vec::<i64>::new());
+    let host = mount(move || {
+        view! {
+            <SessionList sessions revoking on_revoke=move |id: i64| seen.store(id as u32, Ordering::SeqCst) />
+        }
+    });
+    assert_eq!(count(&host, "li.session"), 2);
+    let current = find(&host, "li.session.current").unwrap();
+    assert!(current.text_content().unwrap().contains("This device"));
+    assert_eq!(count(&current, "button"), 0);
+    assert!(host.text_content().unwrap().contains("10.0.0.8"));
+    click(&host, "li.session:not(.current) button");
+    assert_eq!(revoked.load(Ordering::SeqCst), 8);
+
+    revoking.set(vec![8]);
+    settle().await;
+    let button = find(&host, "li.session:not(.current) button").unwrap();
+    assert!(button.has_attribute("disabled"));
+    assert_eq!(button.text_content().unwrap(), "Logging out…");
+}

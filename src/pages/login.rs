@@ -1,34 +1,104 @@
+use std::time::Duration;
+
 use leptos::prelude::*;
 use leptos_router::components::A;
+use wire::{TwoFactorChallenge, TwoFactorLogin};
 
 use super::form::FormState;
-use super::set_title;
-use crate::api::use_session;
+use super::{focus_later, set_title};
+use crate::api::{LoginOutcome, use_session};
 use crate::components::{Field, FieldKind, FormAlert};
 use crate::routes::AppRoute;
-use crate::validate;
+use crate::time::{millis, now_ms};
+use crate::validate::{self, FieldErrors};
 
-/// Log in with a username or email and a password. Once logged in, the route guard sends
-/// the user on to `?next=` (or the feed).
+/// What the password step says after the code step gave up.
+const EXPIRED: &str = "This sign-in has expired. Log in again with your password.";
+
+/// The longest a challenge lives (auth rule 24); also the fallback when the browser's clock
+/// disagrees with the server's.
+const CHALLENGE_TTL_MS: f64 = 300_000.0;
+
+/// A 2FA challenge from a correct password, held in memory only, with the moment (on this
+/// browser's clock) it stops being worth sending.
+#[derive(Clone)]
+struct Pending {
+    challenge: TwoFactorChallenge,
+    deadline_ms: f64,
+}
+
+impl Pending {
+    fn new(challenge: TwoFactorChallenge) -> Self {
+        let now = now_ms();
+        let left = millis(challenge.expires_at) - now;
+        // A clock far off the server's would expire the step at once, or never.
+        let left = if left > 0.0 && left <= CHALLENGE_TTL_MS {
+            left
+        } else {
+            CHALLENGE_TTL_MS
+        };
+        Self {
+            challenge,
+            deadline_ms: now + left,
+        }
+    }
+
+    fn expired(&self) -> bool {
+        now_ms() >= self.deadline_ms
+    }
+}
+
+/// Log in with a username or email and a password, then, for an account with two-factor
+/// authentication, a code. Once logged in, the route guard sends the user on to `?next=`
+/// (or the feed).
 #[component]
 pub fn LoginPage() -> impl IntoView {
     set_title("Log in");
-    let session = use_session();
     let username = RwSignal::new(String::new());
+    let pending = RwSignal::new(None::<Pending>);
+    // Said on the password step when the code step sends the user back.
+    let notice = RwSignal::new(None::<String>);
+    let back = Callback::new(move |message: Option<String>| {
+        notice.set(message);
+        pending.set(None);
+        focus_later("password");
+    });
+    move || match pending.get() {
+        None => view! { <PasswordStep username pending notice /> }.into_any(),
+        Some(step) => view! { <CodeStep step on_back=back /> }.into_any(),
+    }
+}
+
+#[component]
+fn PasswordStep(
+    username: RwSignal<String>,
+    pending: RwSignal<Option<Pending>>,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let session = use_session();
     let password = RwSignal::new(String::new());
     let form = FormState::new();
+    if let Some(message) = notice.get_untracked() {
+        form.fail(message);
+    }
     let login = Action::new_local(move |(user, pass): &(String, String)| {
         let (user, pass) = (user.clone(), pass.clone());
         async move {
             match session.login(&user, &pass).await {
                 // The password leaves memory with the form.
-                Ok(()) => password.set(String::new()),
+                Ok(LoginOutcome::LoggedIn) => password.set(String::new()),
+                Ok(LoginOutcome::TwoFactor(challenge)) => {
+                    password.set(String::new());
+                    notice.set(None);
+                    pending.set(Some(Pending::new(challenge)));
+                    focus_later("code");
+                }
                 Err(err) if err.is_status(401) => form.fail("Invalid username or password."),
                 Err(err) => form.fail(err.to_string()),
             }
         }
     });
-    let pending = login.pending();
+    let busy = login.pending();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         form.clear();
@@ -60,12 +130,133 @@ pub fn LoginPage() -> impl IntoView {
                     required=true
                 />
                 <div class="actions">
-                    <button type="submit" class="primary" disabled=move || pending.get()>
-                        {move || if pending.get() { "Logging in…" } else { "Log in" }}
+                    <button type="submit" class="primary" disabled=move || busy.get()>
+                        {move || if busy.get() { "Logging in…" } else { "Log in" }}
                     </button>
+                    <A href=AppRoute::ForgotPassword.path()>"Forgot your password?"</A>
                 </div>
             </form>
             <p>"Don't have an account? " <A href=AppRoute::Register.path()>"Register here"</A> "."</p>
+        </div>
+    }
+}
+
+/// The second step: a code from the authenticator app, or a recovery code.
+#[component]
+fn CodeStep(
+    step: Pending,
+    /// Back to the password step, with a message for it.
+    on_back: Callback<Option<String>>,
+) -> impl IntoView {
+    let session = use_session();
+    let code = RwSignal::new(String::new());
+    let recovery = RwSignal::new(false);
+    let form = FormState::new();
+    let deadline = step.deadline_ms;
+    let challenge = StoredValue::new(step);
+    // When the challenge dies, this step is useless: back to the password, saying why.
+    if let Ok(timer) = set_timeout_with_handle(
+        move || on_back.run(Some(EXPIRED.into())),
+        Duration::from_millis((deadline - now_ms()).max(0.0) as u64),
+    ) {
+        on_cleanup(move || timer.clear());
+    }
+    let verify = Action::new_local(move |login: &TwoFactorLogin| {
+        let login = login.clone();
+        async move {
+            match session.login_two_factor(&login).await {
+                Ok(()) => code.set(String::new()),
+                Err(_) if challenge.with_value(Pending::expired) => {
+                    on_back.run(Some(EXPIRED.into()));
+                }
+                // Wrong, replayed, or the challenge is gone: the server says which.
+                Err(err) if err.is_status(401) => {
+                    form.fail(err.description().unwrap_or("The code was not accepted."));
+                }
+                Err(err) => form.api_error(&err, &["code", "recovery_code"]),
+            }
+        }
+    });
+    let busy = verify.pending();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        form.clear();
+        if challenge.with_value(Pending::expired) {
+            on_back.run(Some(EXPIRED.into()));
+            return;
+        }
+        let mut errors = FieldErrors::new();
+        let typed = code.get_untracked();
+        let recovering = recovery.get_untracked();
+        let proof = if recovering {
+            validate::any_code(&mut errors, "recovery_code", &typed)
+        } else {
+            validate::totp_code(&mut errors, "code", &typed)
+        };
+        if !form.check(errors) {
+            return;
+        }
+        let Some(proof) = proof else { return };
+        let challenge = challenge.with_value(|p| p.challenge.challenge.clone());
+        verify.dispatch(if recovering {
+            TwoFactorLogin {
+                challenge,
+                code: None,
+                recovery_code: Some(proof),
+            }
+        } else {
+            TwoFactorLogin {
+                challenge,
+                code: Some(proof),
+                recovery_code: None,
+            }
+        });
+    };
+    let switch = move |_| {
+        form.clear();
+        code.set(String::new());
+        let now = !recovery.get_untracked();
+        recovery.set(now);
+        focus_later(if now { "recovery_code" } else { "code" });
+    };
+    view! {
+        <div class="narrow">
+            <h1 tabindex="-1">"Two-factor authentication"</h1>
+            <form on:submit=submit novalidate>
+                <FormAlert message=form.alert />
+                {move || if recovery.get() {
+                    view! {
+                        <p>"Enter one of the recovery codes you saved when you turned on two-factor authentication. Each works once."</p>
+                        <Field label="Recovery code" name="recovery_code" value=code
+                            errors=form.field("recovery_code") autocomplete="off" required=true />
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <p>"Enter the 6-digit code that your authenticator app shows for Microblog."</p>
+                        <Field label="Code" name="code" value=code errors=form.field("code")
+                            autocomplete="one-time-code" inputmode="numeric" required=true />
+                    }
+                    .into_any()
+                }}
+                <div class="actions">
+                    <button type="submit" class="primary" disabled=move || busy.get()>
+                        {move || if busy.get() { "Verifying…" } else { "Verify" }}
+                    </button>
+                    <button type="button" class="link-button" on:click=switch>
+                        {move || if recovery.get() {
+                            "Use a code from the app instead"
+                        } else {
+                            "Use a recovery code instead"
+                        }}
+                    </button>
+                </div>
+            </form>
+            <p>
+                <button type="button" class="link-button" on:click=move |_| on_back.run(None)>
+                    "Start over with your password"
+                </button>
+            </p>
         </div>
     }
 }

@@ -4,22 +4,30 @@ mod edit_post;
 mod edit_profile;
 mod explore;
 mod feed;
+mod forgot;
 mod form;
 mod login;
 mod not_found;
 mod paging;
 mod password;
 mod register;
+mod reset;
+mod security;
+mod sessions;
 mod user;
 
 pub use edit_post::EditPostPage;
 pub use edit_profile::EditProfilePage;
 pub use explore::ExplorePage;
 pub use feed::FeedPage;
+pub use forgot::ForgotPasswordPage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use password::ChangePasswordPage;
 pub use register::RegisterPage;
+pub use reset::ResetPasswordPage;
+pub use security::SecurityPage;
+pub use sessions::SessionsPage;
 pub use user::UserPage;
 
 use leptos::prelude::*;
@@ -33,6 +41,27 @@ use crate::flash::use_flashes;
 /// Sets the document title, which screen readers announce after navigation.
 fn set_title(page: &str) {
     document().set_title(&format!("{page} · Microblog"));
+}
+
+/// Focuses the element with `id` once it is on screen (a few frames at most): after a form
+/// step changes, keyboard and screen-reader users continue where the new step starts.
+fn focus_later(id: &'static str) {
+    fn attempt(id: &'static str, left: u32) {
+        request_animation_frame(move || {
+            use wasm_bindgen::JsCast;
+            match document()
+                .get_element_by_id(id)
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                Some(el) => {
+                    let _ = el.focus();
+                }
+                None if left > 0 => attempt(id, left - 1),
+                None => {}
+            }
+        });
+    }
+    attempt(id, 30);
 }
 
 /// The current path with its query, for "return here" links.

@@ -33,7 +33,9 @@ pub fn ChangePasswordPage() -> impl IntoView {
                     for field in [old_password, password, password2] {
                         field.set(String::new());
                     }
-                    flashes.success("Your password has been changed.");
+                    // The server ends the account's other sessions on a password change.
+                    flashes
+                        .success("Your password has been changed. Other sessions were logged out.");
                     navigate(
                         &AppRoute::User(user.username).path(),
                         NavigateOptions::default(),
