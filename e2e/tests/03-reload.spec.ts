@@ -52,6 +52,9 @@ test('reloading keeps the session and the page, with no login flash', async ({
         apiCalls.push(`${r.method()} ${url.pathname}`);
       }
     };
+    // Let the old document finish its own calls first, so none of them can be taken for
+    // the new document's.
+    await page.waitForLoadState('networkidle');
     page.on('framenavigated', committed);
     page.on('request', record);
     await page.reload();

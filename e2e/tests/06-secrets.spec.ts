@@ -3,18 +3,27 @@
 import type { Page } from '@playwright/test';
 import { expect, newAccount, register, test } from '../pages/fixtures';
 
-/** Every access and refresh token the server sent to `page` (read off the wire). */
-function collectTokens(page: Page): Set<string> {
+/**
+ * Every access and refresh token the server sent to `page` (read off the wire). Reading a
+ * response is asynchronous: await `settled()` before looking at `tokens`.
+ */
+function collectTokens(page: Page): { tokens: Set<string>; settled: () => Promise<unknown> } {
   const tokens = new Set<string>();
-  page.on('response', async (response) => {
+  const reads: Promise<void>[] = [];
+  page.on('response', (response) => {
     if (new URL(response.url()).pathname !== '/api/tokens' || response.status() !== 200) return;
-    const body = await response.json().catch(() => ({}));
-    for (const token of [body.access_token, body.refresh_token]) if (token) tokens.add(token);
-    const cookie = response.headers()['set-cookie'];
-    const value = cookie?.match(/refresh_token=([^;]+)/)?.[1];
-    if (value) tokens.add(value);
+    reads.push(
+      (async () => {
+        const body = await response.json().catch(() => ({}));
+        for (const token of [body.access_token, body.refresh_token]) if (token) tokens.add(token);
+        // headerValue(), not headers(): Chromium reports Set-Cookie separately, and later.
+        const cookie = await response.headerValue('set-cookie');
+        const value = cookie?.match(/refresh_token=([^;]+)/)?.[1];
+        if (value) tokens.add(value);
+      })(),
+    );
   });
-  return tokens;
+  return { tokens, settled: () => Promise.all(reads) };
 }
 
 /** Everything a script in the page could read back later. */
@@ -31,7 +40,7 @@ async function browserStorage(page: Page): Promise<string> {
 test('tokens stay out of storage, cookies and the URL', async ({ request, page, loginPage, shell }) => {
   const me = newAccount('secretive');
   await register(request, me);
-  const tokens = collectTokens(page);
+  const { tokens, settled } = collectTokens(page);
 
   await loginPage.goto();
   await loginPage.login(me);
@@ -40,6 +49,7 @@ test('tokens stay out of storage, cookies and the URL', async ({ request, page, 
   await page.goto('/explore');
   await shell.expectLoggedInAs(me.username);
 
+  await settled();
   expect(tokens.size).toBeGreaterThanOrEqual(3);
   const stored = await browserStorage(page);
   for (const token of tokens) expect(stored).not.toContain(token);

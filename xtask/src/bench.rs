@@ -431,6 +431,8 @@ struct Measured {
     non_2xx: u64,
     socket_errors: u64,
     target: Option<Target>,
+    /// The server's VmHWM after this scenario (KiB): which scenario raised the peak.
+    peak_kib: Option<u64>,
 }
 
 struct Target {
@@ -447,6 +449,7 @@ fn bench(ctx: &Ctx, bin: &Path, seeded: &Path, work: &Path, secs: u64) -> Result
             std::fs::copy(&from, format!("{}{suffix}", db.display()))?;
         }
     }
+    let load_before = load_average();
     let (server, base) = start_server(ctx, bin, &db)?;
     let pid = server.child.id();
     let agent = agent();
@@ -564,7 +567,9 @@ fn bench(ctx: &Ctx, bin: &Path, seeded: &Path, work: &Path, secs: u64) -> Result
         println!("bench: {name} for {secs}s at {CONNECTIONS} connections");
         let script = scripts.join(format!("{}.lua", results.len()));
         let out = run_wrk(ctx, &base, &scenario, &script, secs)?;
-        results.push(out.into_measured(name, target));
+        let mut measured = out.into_measured(name, target);
+        measured.peak_kib = peak_rss_kib(pid);
+        results.push(measured);
     }
 
     // GET /api/me while 16 clients log in as fast as they can: hashing must not starve
@@ -598,11 +603,13 @@ fn bench(ctx: &Ctx, bin: &Path, seeded: &Path, work: &Path, secs: u64) -> Result
         }),
     ));
     let hammer = hammer.map_err(|_| anyhow::anyhow!("wrk thread panicked"))??;
-    results.push(hammer.into_measured("  (the storm: POST /api/tokens)", None));
+    let mut storm = hammer.into_measured("  (the storm: POST /api/tokens)", None);
+    storm.peak_kib = peak_rss_kib(pid);
+    results.push(storm);
 
     let peak = peak_rss_kib(pid);
     drop(server);
-    report(&results, peak, secs);
+    report(&results, peak, secs, &load_before);
     Ok(())
 }
 
@@ -639,6 +646,7 @@ impl WrkOut {
             non_2xx: self.non_2xx,
             socket_errors: self.socket_errors,
             target,
+            peak_kib: None,
         }
     }
 }
@@ -793,13 +801,23 @@ fn ms(us: u64) -> String {
     format!("{:.2}ms", us as f64 / 1000.0)
 }
 
-fn report(results: &[Measured], peak_kib: Option<u64>, secs: u64) {
+/// The 1-minute load average: other work on the machine skews p99 above all.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
+fn report(results: &[Measured], peak_kib: Option<u64>, secs: u64, load_before: &str) {
     println!(
-        "\nResults ({secs}s per scenario, wrk on loopback, 2 cores shared by wrk and the server):"
+        "\nResults ({secs}s per scenario, wrk on loopback, 2 cores shared by wrk and the server;\n\
+         load average {load_before} before, {} after: above 2, other work skews the numbers):",
+        load_average()
     );
     println!(
-        "  {:34} {:>5} {:>9} {:>9} {:>9} {:>7} {:>6}  target",
-        "scenario", "conns", "req/s", "p50", "p99", "non-2xx", "errors"
+        "  {:34} {:>5} {:>9} {:>9} {:>9} {:>7} {:>6} {:>8}  target",
+        "scenario", "conns", "req/s", "p50", "p99", "non-2xx", "errors", "peak MiB"
     );
     for r in results {
         let rps = r.requests as f64 / r.secs.max(0.001);
@@ -820,15 +838,20 @@ fn report(results: &[Measured], peak_kib: Option<u64>, secs: u64) {
                 )
             }
         };
+        let peak = r
+            .peak_kib
+            .map(|k| format!("{:.0}", k as f64 / 1024.0))
+            .unwrap_or_default();
         println!(
-            "  {:34} {:>5} {:>9.0} {:>9} {:>9} {:>7} {:>6}  {verdict}",
+            "  {:34} {:>5} {:>9.0} {:>9} {:>9} {:>7} {:>6} {:>8}  {verdict}",
             r.name,
             r.connections,
             rps,
             ms(r.p50_us),
             ms(r.p99_us),
             r.non_2xx,
-            r.socket_errors
+            r.socket_errors,
+            peak
         );
     }
     match peak_kib {

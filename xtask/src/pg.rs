@@ -19,6 +19,7 @@ impl Cluster {
     pub fn start(ctx: &Ctx) -> Result<Cluster> {
         let bin = tools::postgres_bin()
             .context("PostgreSQL is not installed (/usr/lib/postgresql/N/bin/initdb)")?;
+        remove_stale_clusters();
         let dir = proc::temp_dir("microblog-pg")?;
         let as_postgres = proc::is_root();
         let cluster = Cluster {
@@ -124,6 +125,39 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         self.stop();
         remove(&self.dir);
+    }
+}
+
+/// Clusters left behind by a run that was killed (Ctrl-C skips Drop, and pg_ctl detaches
+/// the postmaster from our session): stop them and delete their directories. The
+/// directory name carries the pid of the xtask that made it.
+fn remove_stale_clusters() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("microblog-pg-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue; // ours, or its run is still going
+        }
+        let Some(bin) = tools::postgres_bin() else {
+            return;
+        };
+        let stale = Cluster {
+            dir: entry.path(),
+            bin,
+            port: 0,
+            as_postgres: proc::is_root(),
+        };
+        println!("postgres: removing a cluster left by an interrupted run: {name}");
+        drop(stale); // Drop stops it and deletes the directory
     }
 }
 

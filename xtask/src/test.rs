@@ -469,14 +469,16 @@ fn postgres(ctx: &Ctx) -> Result<Counts> {
     let cluster = pg::Cluster::start(ctx)?;
     let mut cmd = if has_nextest(ctx) {
         let mut cmd = ctx.cargo();
+        // The same package set as the `native` stage (with `--package server` feature
+        // unification differs, and everything would build again), filtered to the server.
         cmd.args([
             "nextest",
             "run",
-            "--package",
-            "server",
+            "--workspace",
             "--locked",
             "--no-fail-fast",
-        ]);
+        ])
+        .args(["--filterset", "package(server)"]);
         cmd
     } else {
         let mut cmd = ctx.cargo();

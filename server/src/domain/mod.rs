@@ -60,7 +60,9 @@ impl Email {
                     && domain.contains('.')
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
-                    && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+                    // A colon would split HTTP Basic credentials in the wrong place, and
+                    // locked its owner out of logging in by email.
+                    && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == ':')
             }
             None => false,
         };
@@ -199,6 +201,7 @@ mod tests {
             "a b@example.com",
             "a@b@c.d",
             "a@.com",
+            "a:b@example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }

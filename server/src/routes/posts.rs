@@ -46,13 +46,7 @@ async fn create_post(
     let mut tx = state.db.begin().await?;
     let id = posts::insert(&mut tx, user.id(), text.as_str(), now).await?;
     tx.commit().await?;
-    let post = PostRow {
-        id,
-        text: text.as_str().to_owned(),
-        timestamp: now,
-        author: user.user,
-    };
-    let post = post.to_wire(post.author.id);
+    let post = own_post(user, id, &text, now);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, post.url.clone())],
@@ -127,12 +121,11 @@ async fn edit_post(
     let text = parse_text(&body.text)?;
     let mut tx = state.db.begin().await?;
     check_author(&mut tx, id, &user).await?;
-    posts::update_text(&mut tx, id, text.as_str()).await?;
-    tx.commit().await?;
-    let post = posts::by_id(state.db.pool(), id)
+    let timestamp = posts::update_text(&mut tx, id, text.as_str())
         .await?
         .ok_or(NO_SUCH_POST)?;
-    Ok(axum::Json(post.to_wire(user.id())))
+    tx.commit().await?;
+    Ok(axum::Json(own_post(user, id, &text, timestamp)))
 }
 
 /// Delete one of your posts.
@@ -211,6 +204,18 @@ fn parse_text(text: &str) -> Result<PostText, ApiError> {
     PostText::parse(text).map_err(|message| ApiError::field("text", message))
 }
 
+/// A post the caller just wrote or edited, as they see it: built from what is known,
+/// without reading it back.
+fn own_post(user: AuthUser, id: i64, text: &PostText, timestamp: i64) -> Post {
+    let post = PostRow {
+        id,
+        text: text.as_str().to_owned(),
+        timestamp,
+        author: user.user,
+    };
+    post.to_wire(post.author.id)
+}
+
 /// 404 if the post does not exist, 403 if the caller did not write it.
 async fn check_author(tx: &mut crate::db::Tx, id: i64, user: &AuthUser) -> Result<(), ApiError> {
     match posts::author_of(tx, id).await? {
@@ -230,16 +235,16 @@ async fn list(
     query: PageQuery,
 ) -> Result<axum::Json<Page<Post>>, ApiError> {
     let request = query.after_timestamp()?;
-    let pool = state.db.pool();
     let to_wire = |rows: Vec<PostRow>| rows.iter().map(|p| p.to_wire(viewer_id)).collect();
     let page = match request.start {
         Start::Offset(offset) => {
-            let (rows, total) = posts::page_from_offset(pool, list, request.limit, offset).await?;
+            let (rows, total) =
+                posts::page_from_offset(&state.db, list, request.limit, offset).await?;
             page(to_wire(rows), offset, request.limit, total)?
         }
         Start::After(after) => {
             let (rows, offset, total) =
-                posts::page_after(pool, list, request.limit, after.as_micros()).await?;
+                posts::page_after(&state.db, list, request.limit, after.as_micros()).await?;
             page_after(to_wire(rows), offset, request.limit, total)
         }
     };

@@ -52,8 +52,12 @@ async fn register(
         .await
         .map_err(taken_field)?;
     tracing::info!(user_id = user.id, "registered");
-    let location = [(header::LOCATION, user.to_wire(None).url)];
-    Ok((StatusCode::CREATED, location, JsonBody(own(&user))))
+    let user = own(&user);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, user.url.clone())],
+        JsonBody(user),
+    ))
 }
 
 /// Get a user by id, or by username (a path segment of digits only is an id).
@@ -128,13 +132,16 @@ async fn update_me(
     let user = users::update(&mut tx, me.id(), &changes)
         .await
         .map_err(taken_field)?;
-    if password_hash.is_some() {
-        // Auth rule 16: whoever else holds a session of this account is logged out.
-        let revoked = sessions::revoke_all_for_user(&mut tx, me.id(), Some(me.session_id)).await?;
-        tx.commit().await?;
+    // Auth rule 16: a new password logs out whoever else holds a session of the account.
+    let revoked = match password_hash {
+        Some(_) => {
+            Some(sessions::revoke_all_for_user(&mut tx, me.id(), Some(me.session_id)).await?)
+        }
+        None => None,
+    };
+    tx.commit().await?;
+    if let Some(revoked) = revoked {
         tracing::info!(revoked_sessions = revoked, "password changed");
-    } else {
-        tx.commit().await?;
     }
     Ok(JsonBody(own(&user)))
 }

@@ -1,6 +1,6 @@
 //! Helpers for the account-security tests: the mail outbox, TOTP codes, 2FA enrolment.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde_json::json;
@@ -68,20 +68,7 @@ impl MailApp {
 
     /// Every message so far, oldest first.
     pub fn mails(&self) -> Vec<Mail> {
-        let Ok(dir) = std::fs::read_dir(self.outbox_dir()) else {
-            return Vec::new();
-        };
-        let mut files: Vec<(SystemTime, PathBuf)> = dir
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-            .map(|p| (p.metadata().and_then(|m| m.modified()).unwrap(), p))
-            .collect();
-        files.sort();
-        files
-            .into_iter()
-            .map(|(_, p)| parse_mail(&std::fs::read_to_string(p).expect("readable .eml")))
-            .collect()
+        read_mails(&self.outbox_dir())
     }
 
     /// Waits until `count` messages with `subject` arrived (sending is asynchronous), and
@@ -119,6 +106,24 @@ impl MailApp {
         let mails = self.wait_for(RESET_SUBJECT, before + 1).await;
         mails.last().expect("a reset email").token()
     }
+}
+
+/// Every message in an outbox folder, oldest first.
+pub fn read_mails(outbox: &Path) -> Vec<Mail> {
+    let Ok(dir) = std::fs::read_dir(outbox) else {
+        return Vec::new();
+    };
+    let mut files: Vec<(SystemTime, PathBuf)> = dir
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .map(|p| (p.metadata().and_then(|m| m.modified()).unwrap(), p))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|(_, p)| parse_mail(&std::fs::read_to_string(p).expect("readable .eml")))
+        .collect()
 }
 
 pub const RESET_SUBJECT: &str = "Reset your Microblog password";

@@ -372,6 +372,48 @@ async fn after_skips_every_post_of_the_same_microsecond() {
 }
 
 #[tokio::test]
+async fn after_counts_the_newer_posts_exactly_however_the_timeline_is_stored() {
+    // Arrange: 2,600 posts, so ids span three blocks of the server's timeline summary;
+    // every seventh is back-dated (block time ranges overlap, and ties appear), and every
+    // eleventh is then deleted (a block's bounds stay wider than its posts).
+    let app = spawn_app().await;
+    let susan = app.user("susan").await;
+    let mut seed = Seed::connect(&app).await;
+    let times: Vec<i64> = (0..2600)
+        .map(|i| if i % 7 == 3 { at(i - 500) } else { at(i) })
+        .collect();
+    let posts = seed.posts(susan.id, &times).await;
+    let mut kept: Vec<(i64, i64)> = Vec::new();
+    for (n, (&id, &time)) in posts.iter().zip(&times).enumerate() {
+        if n % 11 == 5 {
+            seed.delete_post(id).await;
+        } else {
+            kept.push((time, id));
+        }
+    }
+    kept.sort_by(|a, b| b.cmp(a)); // newest first, ids breaking ties
+
+    for cursor in [-600, -1, 0, 523, 700, 1023, 1024, 1500, 2047, 2599, 9999].map(at) {
+        // Act
+        let answer = app
+            .get(&format!("/api/posts?limit=3&after={}", iso(cursor)))
+            .bearer(&susan.access_token)
+            .send()
+            .await;
+
+        // Assert
+        answer.assert_status(200);
+        let newer = kept.iter().filter(|&&(t, _)| t >= cursor).count();
+        let next: Vec<i64> = kept[newer..].iter().take(3).map(|&(_, id)| id).collect();
+        let (offset, _, count, total) = pagination(&answer.body);
+        assert_eq!(offset as usize, newer, "offset after {}", iso(cursor));
+        assert_eq!(total as usize, kept.len());
+        assert_eq!(count as usize, next.len());
+        assert_eq!(ids(&answer.body), next, "page after {}", iso(cursor));
+    }
+}
+
+#[tokio::test]
 async fn a_malformed_after_timestamp_is_refused() {
     let world = World::new().await;
 

@@ -453,3 +453,60 @@ async fn post_lists_need_an_access_token() {
         app.get(path).send().await.assert_error(401);
     }
 }
+
+#[tokio::test]
+async fn the_feed_total_follows_posts_written_and_deleted() {
+    let app = spawn_app().await;
+    let susan = app.user("susan").await;
+    let mut seed = Seed::connect(&app).await;
+    let john = seed.user("john").await;
+    seed.follow(susan.id, john).await;
+    seed.post(john, "seeded", at(1)).await;
+    write(&app, &susan, "kept").await;
+    let gone = write(&app, &susan, "deleted").await;
+    app.delete(gone["url"].as_str().unwrap())
+        .bearer(&susan.access_token)
+        .send()
+        .await
+        .assert_status(204);
+
+    let answer = app
+        .get("/api/feed")
+        .bearer(&susan.access_token)
+        .send()
+        .await;
+
+    answer.assert_status(200);
+    assert_eq!(answer.body["pagination"]["total"], 2);
+    assert_eq!(answer.body["pagination"]["count"], 2);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_posts_follows_and_user_lists() {
+    let app = spawn_app().await;
+
+    let answer = app.get("/api/openapi.json").send().await;
+
+    answer.assert_status(200);
+    let paths = &answer.body["paths"];
+    for (path, methods) in [
+        ("/api/posts", &["get", "post"][..]),
+        ("/api/posts/{id}", &["get", "put", "delete"]),
+        ("/api/feed", &["get"]),
+        ("/api/users/{id}/posts", &["get"]),
+        ("/api/users", &["get"]),
+        ("/api/me/following", &["get"]),
+        ("/api/me/followers", &["get"]),
+        ("/api/me/following/{id}", &["get", "post", "delete"]),
+        ("/api/users/{id}/following", &["get"]),
+        ("/api/users/{id}/followers", &["get"]),
+    ] {
+        for method in methods {
+            let operation = &paths[path][method];
+            assert!(
+                operation["summary"].is_string(),
+                "{method} {path} undocumented"
+            );
+        }
+    }
+}

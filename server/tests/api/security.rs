@@ -292,16 +292,16 @@ async fn no_response_body_carries_a_refresh_token_a_password_or_a_hash() {
 // --- No secret in the server's logs ---------------------------------------------------
 
 /// The real server binary, started as production starts it, with its output captured.
-struct ServerProcess {
+pub(crate) struct ServerProcess {
     child: Child,
-    address: String,
+    pub(crate) address: String,
     lines: Arc<Mutex<Vec<String>>>,
     readers: Vec<std::thread::JoinHandle<()>>,
     _dir: tempfile::TempDir,
 }
 
 impl ServerProcess {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
             .env("PORT", "0")
@@ -338,8 +338,13 @@ impl ServerProcess {
         }
     }
 
+    /// The folder the server writes its email to.
+    pub(crate) fn outbox(&self) -> std::path::PathBuf {
+        self._dir.path().join("outbox")
+    }
+
     /// Stops the server as a service manager would (SIGTERM), and returns all it wrote.
-    fn stop(mut self) -> String {
+    pub(crate) fn stop(mut self) -> String {
         let pid = self.child.id().to_string();
         let terminated = Command::new("kill").args(["-TERM", &pid]).status();
         if !terminated.is_ok_and(|s| s.success()) {
@@ -444,6 +449,15 @@ async fn the_server_logs_auth_events_with_the_user_id_and_never_a_secret() {
         .await
         .unwrap();
     assert_eq!(replay.status(), 401);
+    let new_password = "a brand new secret";
+    let changed = http
+        .put(url("/api/me"))
+        .bearer_auth(&access_2)
+        .json(&json!({"password": new_password, "old_password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
     let failed = http
         .post(url("/api/tokens"))
         .basic_auth("susan", Some(wrong_password))
@@ -469,6 +483,7 @@ async fn the_server_logs_auth_events_with_the_user_id_and_never_a_secret() {
     for secret in [
         PASSWORD.to_owned(),
         wrong_password.to_owned(),
+        new_password.to_owned(),
         basic(PASSWORD),
         basic(wrong_password),
         access_1,
@@ -494,11 +509,15 @@ async fn the_server_logs_auth_events_with_the_user_id_and_never_a_secret() {
         "refresh",
         "logout",
         "login failed: bad credentials",
+        "password changed",
     ] {
+        // The user id is a field of the event, or of the handler's span.
+        let about_user =
+            |e: &Value| e["fields"]["user_id"] == user_id || e["span"]["user_id"] == user_id;
         assert!(
             events
                 .iter()
-                .any(|e| e["fields"]["message"] == message && e["fields"]["user_id"] == user_id),
+                .any(|e| e["fields"]["message"] == message && about_user(e)),
             "no {message:?} event with user_id {user_id}:\n{output}"
         );
     }

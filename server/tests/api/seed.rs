@@ -72,6 +72,33 @@ impl Seed {
         .expect("insert post")
     }
 
+    /// Many posts at chosen times, in one transaction; returns their ids in order.
+    pub async fn posts(&mut self, author_id: i64, timestamps: &[i64]) -> Vec<i64> {
+        let mut tx = self.conn.begin().await.expect("begin");
+        let mut ids = Vec::with_capacity(timestamps.len());
+        for &timestamp in timestamps {
+            let id = sqlx::query_scalar(
+                "INSERT INTO posts (author_id, text, timestamp) VALUES ($1, 'seeded', $2) RETURNING id",
+            )
+            .bind(author_id)
+            .bind(timestamp)
+            .fetch_one(&mut *tx)
+            .await
+            .expect("insert post");
+            ids.push(id);
+        }
+        tx.commit().await.expect("commit");
+        ids
+    }
+
+    pub async fn delete_post(&mut self, id: i64) {
+        sqlx::query("DELETE FROM posts WHERE id = $1")
+            .bind(id)
+            .execute(&mut self.conn)
+            .await
+            .expect("delete post");
+    }
+
     pub async fn follow(&mut self, follower_id: i64, followed_id: i64) {
         sqlx::query("INSERT INTO follows (follower_id, followed_id) VALUES ($1, $2)")
             .bind(follower_id)

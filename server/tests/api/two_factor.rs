@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::account::{
-    answer_challenge, challenge, code, description, enable_2fa, execute, settle_step,
+    answer_challenge, challenge, code, description, enable_2fa, execute, read_mails, settle_step,
     spawn_mail_app, wrong_code,
 };
 use crate::helpers::{PASSWORD, spawn_app, spawn_app_with};
+use crate::security::ServerProcess;
 
 const CHALLENGE_GONE: &str =
     "This sign-in has expired or was already completed. Log in again with your password.";
@@ -458,4 +459,135 @@ async fn the_openapi_document_lists_the_new_endpoints() {
         );
     }
     assert!(paths["/api/tokens"]["post"]["responses"]["202"].is_object());
+}
+
+#[tokio::test]
+async fn resets_and_2fa_changes_are_logged_with_user_and_address_never_a_secret() {
+    let server = ServerProcess::start();
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", server.address);
+    let send = |request: reqwest::RequestBuilder| async move {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    };
+    let new_password = "a brand new passphrase";
+
+    let (_, created) = send(http.post(url("/api/users")).json(&json!({
+        "username": "susan", "email": "susan@example.com", "password": PASSWORD
+    })))
+    .await;
+    let user_id = created["id"].as_i64().expect("registered");
+
+    // Reset the password through the emailed link.
+    let (status, _) = send(
+        http.post(url("/api/tokens/reset"))
+            .json(&json!({ "email": "susan@example.com" })),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let mut mails = Vec::new();
+    for _ in 0..250 {
+        mails = read_mails(&server.outbox());
+        if !mails.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let reset_token = mails.first().expect("a reset email").token();
+    let (status, _) = send(
+        http.put(url("/api/tokens/reset"))
+            .json(&json!({ "token": reset_token, "new_password": new_password })),
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    // Turn on 2FA, log in with a wrong then a right code, then with a recovery code.
+    let (_, login) = send(
+        http.post(url("/api/tokens"))
+            .basic_auth("susan", Some(new_password)),
+    )
+    .await;
+    let access = login["access_token"].as_str().unwrap().to_owned();
+    settle_step().await;
+    let (_, setup) = send(
+        http.post(url("/api/me/2fa"))
+            .bearer_auth(&access)
+            .json(&json!({ "password": new_password })),
+    )
+    .await;
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    let (_, confirmed) = send(
+        http.put(url("/api/me/2fa"))
+            .bearer_auth(&access)
+            .json(&json!({ "code": code(&secret, -1) })),
+    )
+    .await;
+    let recovery: Vec<String> =
+        serde_json::from_value(confirmed["recovery_codes"].clone()).unwrap();
+    let mut challenges = Vec::new();
+    for second_factor in [
+        json!({ "code": wrong_code(&secret) }),
+        json!({ "code": code(&secret, 0) }),
+        json!({ "recovery_code": recovery[0] }),
+    ] {
+        let (status, first) = send(
+            http.post(url("/api/tokens"))
+                .basic_auth("susan", Some(new_password)),
+        )
+        .await;
+        assert_eq!(status, 202);
+        let challenge = first["challenge"].as_str().unwrap().to_owned();
+        let mut body = second_factor;
+        body["challenge"] = json!(challenge);
+        send(http.post(url("/api/tokens/2fa")).json(&body)).await;
+        challenges.push(challenge);
+    }
+    let (status, _) = send(
+        http.delete(url("/api/me/2fa"))
+            .bearer_auth(&access)
+            .json(&json!({ "password": new_password, "code": code(&secret, 1) })),
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    let output = server.stop();
+    let mut secrets = vec![
+        PASSWORD.to_owned(),
+        new_password.to_owned(),
+        reset_token,
+        access,
+        secret.clone(),
+        secret.to_lowercase(),
+    ];
+    secrets.extend(challenges);
+    secrets.extend(recovery.iter().cloned());
+    secrets.extend(recovery.iter().map(|c| c.replace('-', "")));
+    for secret in secrets {
+        assert!(
+            !output.contains(&secret),
+            "{secret:?} in the logs:\n{output}"
+        );
+    }
+    for message in [
+        "password reset requested",
+        "password reset",
+        "2fa enrolment started",
+        "2fa enabled",
+        "login: password accepted, 2fa challenge issued",
+        "2fa login failed: wrong code",
+        "login with 2fa",
+        "2fa disabled",
+    ] {
+        let logged = output.lines().any(|line| {
+            serde_json::from_str::<Value>(line).is_ok_and(|e| e["fields"]["message"] == message)
+                && line.contains(&format!("\"user_id\":{user_id}"))
+                && line.contains("127.0.0.1")
+        });
+        assert!(
+            logged,
+            "no {message:?} event with user_id {user_id} and the address:\n{output}"
+        );
+    }
 }

@@ -599,6 +599,31 @@ async fn put_me_refuses_a_username_or_email_taken_by_another_whatever_its_case()
 }
 
 #[tokio::test]
+async fn concurrent_renames_to_one_name_leave_one_winner_and_no_500() {
+    let app = spawn_app().await;
+    let mut users = Vec::new();
+    for name in ["alice", "bob", "carol", "dave"] {
+        users.push(app.user(name).await);
+    }
+    let rename = json!({"username": "winner"});
+
+    let answers = join_all(users.iter().map(|u| put_me(&app, &u.access_token, &rename))).await;
+
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    for answer in answers.iter().filter(|a| a.status != 200) {
+        assert_eq!(
+            answer.field_errors("username"),
+            ["Use a different username."]
+        );
+    }
+}
+
+#[tokio::test]
 async fn put_me_refuses_invalid_fields_and_changes_nothing() {
     let app = spawn_app().await;
     let susan = app.user("susan").await;
