@@ -122,7 +122,7 @@ async fn update_me(
     me: AuthUser,
     Json(body): Json<UpdateMe>,
 ) -> Result<JsonBody<User>, ApiError> {
-    let update = ValidUpdate::parse(&state, &me, &body).await?;
+    let update = ValidUpdate::parse(&state, &client, &me, &body).await?;
     let password_hash = match &update.password {
         Some(p) => Some(state.hasher.hash(p.expose()).await?),
         None => None,
@@ -244,7 +244,12 @@ struct ValidUpdate {
 }
 
 impl ValidUpdate {
-    async fn parse(state: &AppState, me: &AuthUser, body: &UpdateMe) -> Result<Self, ApiError> {
+    async fn parse(
+        state: &AppState,
+        client: &Client,
+        me: &AuthUser,
+        body: &UpdateMe,
+    ) -> Result<Self, ApiError> {
         let mut v = Validation::default();
         let username = optional(
             &mut v,
@@ -269,7 +274,7 @@ impl ValidUpdate {
         )
         .await?;
         if body.password.is_some() {
-            check_old_password(state, me, &mut v, body.old_password.as_deref()).await?;
+            check_old_password(state, client, me, &mut v, body.old_password.as_deref()).await?;
         }
         v.finish()?;
         Ok(Self {
@@ -301,10 +306,12 @@ fn optional<T>(
 }
 
 /// A new password must come with the current one: a stolen access token alone must not
-/// be enough to take the account over. Accounts without a password (OAuth only) set one
-/// through the password reset instead.
+/// be enough to take the account over, nor to guess the password here without limit: wrong
+/// guesses count with the other re-authentication failures (2FA changes) of the account.
+/// Accounts without a password (OAuth only) set one through the password reset instead.
 async fn check_old_password(
     state: &AppState,
+    client: &Client,
     me: &AuthUser,
     v: &mut Validation,
     old_password: Option<&str>,
@@ -317,8 +324,10 @@ async fn check_old_password(
         );
         return Ok(());
     };
+    state.throttle.check_two_factor(me.id(), &client.ip)?;
     let stored = users::password_hash(state.db.pool(), me.id()).await?;
     if !state.hasher.verify(old_password, stored.as_deref()).await? {
+        state.throttle.two_factor_failed(me.id(), &client.ip);
         tracing::info!("password change refused: wrong current password");
         refuse(v, "old_password", "The current password is wrong.");
     }

@@ -120,3 +120,28 @@ async fn forwarded_for_is_ignored_unless_the_proxy_is_trusted() {
     // All came from 127.0.0.1, whatever the header claimed.
     retry_after(&login_from(&app, "198.51.100.7", "susan", PASSWORD).await);
 }
+
+#[tokio::test]
+async fn guessing_the_current_password_through_put_me_is_throttled() {
+    let app = spawn_app_with(&[("THROTTLE_TWO_FACTOR_ACCOUNT", "3/60")]).await;
+    let susan = app.user("susan").await;
+    let change = |old: &'static str| {
+        app.put("/api/me")
+            .bearer(&susan.access_token)
+            .json(&serde_json::json!({"password": "a brand new secret", "old_password": old}))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            change("a wrong guess")
+                .await
+                .field_errors("old_password")
+                .len(),
+            1
+        );
+    }
+    // The right password waits too: the answer must not confirm a guess.
+    let refused = change(PASSWORD).await;
+    assert!(retry_after(&refused) >= 1);
+    app.login("susan", PASSWORD).await.assert_status(200);
+}
