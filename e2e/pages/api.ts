@@ -1,6 +1,7 @@
 // Arranging through the HTTP API: users and posts a journey needs before it starts, so
 // each test stays independent and fast. What a journey is *about* goes through the UI.
 import { type APIRequestContext, expect } from '@playwright/test';
+import { currentStep, totp } from './totp';
 
 export interface Account {
   username: string;
@@ -54,4 +55,20 @@ export async function follow(request: APIRequestContext, token: string, id: numb
     headers: { Authorization: `Bearer ${token}` },
   });
   expect(response.status()).toBe(204);
+}
+
+/** Turns on two-factor authentication for `account` through the API (the settings page is
+ * journey 12's subject); returns the secret, the recovery codes and the step used. */
+export async function enableTwoFactor(
+  request: APIRequestContext,
+  account: Account,
+): Promise<{ secret: string; recoveryCodes: string[]; step: number }> {
+  const headers = { Authorization: `Bearer ${await accessToken(request, account)}` };
+  const started = await request.post('/api/me/2fa', { headers, data: { password: account.password } });
+  expect(started.status(), await started.text()).toBe(200);
+  const { secret } = await started.json();
+  const step = currentStep();
+  const confirmed = await request.put('/api/me/2fa', { headers, data: { code: totp(secret, step) } });
+  expect(confirmed.status(), await confirmed.text()).toBe(200);
+  return { secret, recoveryCodes: (await confirmed.json()).recovery_codes, step };
 }

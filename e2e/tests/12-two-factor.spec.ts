@@ -4,6 +4,7 @@
 import {
   codeFromKey,
   currentStep,
+  enableTwoFactor,
   expect,
   newAccount,
   register,
@@ -123,4 +124,34 @@ test('new recovery codes and turning 2FA off need the password and a code', asyn
   // The password alone logs in again.
   await shell.logout();
   await loginPage.login(me);
+});
+
+test('a sign-in left waiting past its challenge goes back to the password step', async ({
+  request,
+  page,
+  loginPage,
+  shell,
+}) => {
+  const me = newAccount('slowpoke');
+  await register(request, me);
+  const { secret, step } = await enableTwoFactor(request, me);
+  // The page's clock, so the five minutes of the challenge pass at once.
+  await page.clock.install();
+  await loginPage.goto();
+  let codeStep = await loginPage.toCodeStep(me);
+
+  // "Start over" goes back at any time.
+  await page.getByRole('button', { name: 'Start over with your password' }).click();
+  await expect(loginPage.password).toBeFocused();
+  codeStep = await loginPage.toCodeStep(me);
+
+  await page.clock.fastForward('05:01');
+  await expect(page.getByRole('heading', { name: 'Log in', level: 1 })).toBeVisible();
+  await expect(loginPage.alert).toHaveText('This sign-in has expired. Log in again with your password.');
+  await expect(codeStep.code).toHaveCount(0);
+
+  // A new password step, a new challenge: the code works.
+  codeStep = await loginPage.toCodeStep(me);
+  await codeStep.enterCode(totp(secret, step + 1), me.username);
+  await shell.expectLoggedInAs(me.username);
 });
