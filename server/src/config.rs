@@ -97,7 +97,7 @@ pub struct Config {
     /// from a request's `Host`. Default `http://localhost:8080`.
     pub public_url: String,
     /// `API_ORIGIN`: the API's origin when it is not the SPA's own, added to the CSP's
-    /// `connect-src`. Default: none (same origin).
+    /// `connect-src` and `img-src` (avatars). Default: none (same origin).
     pub api_origin: Option<String>,
     /// `ALLOWED_ORIGINS`: comma-separated origins allowed by CORS (with credentials) and
     /// by the CSRF check on cookie-authenticated endpoints. Default: `PUBLIC_URL`'s origin.

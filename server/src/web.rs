@@ -88,13 +88,15 @@ fn same_origin_as_host(origin: &str, headers: &HeaderMap) -> bool {
 /// external file, so no inline script needs a hash; `'wasm-unsafe-eval'` lets the page
 /// compile its WebAssembly, and nothing else.
 pub fn content_security_policy(config: &Config) -> String {
-    let connect = match &config.api_origin {
-        Some(api) => format!("'self' {api}"),
-        None => "'self'".to_owned(),
+    // The API's own origin, when it is not the page's: the SPA calls it and shows its
+    // avatars.
+    let api = match &config.api_origin {
+        Some(api) => format!(" {api}"),
+        None => String::new(),
     };
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src {connect}; object-src 'none'; base-uri 'none'; \
+         img-src 'self' data:{api}; connect-src 'self'{api}; object-src 'none'; base-uri 'none'; \
          frame-ancestors 'none'; form-action 'self'"
     )
 }
@@ -191,6 +193,48 @@ async fn security_headers(req: Request, next: Next, csp: HeaderValue, hsts: bool
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        Config::from_lookup(|key| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_cdn_headers_file_carries_the_servers_csp() {
+        let headers = include_str!("../../cdn/_headers");
+        let expected = format!(
+            "Content-Security-Policy: {}",
+            content_security_policy(&config(&[]))
+        );
+        assert!(
+            headers.lines().any(|l| l.trim() == expected),
+            "cdn/_headers must say:\n  {expected}"
+        );
+        assert!(headers.contains("Referrer-Policy: no-referrer"));
+        assert!(headers.contains("X-Content-Type-Options: nosniff"));
+    }
+
+    #[test]
+    fn a_separate_api_origin_may_be_called_and_show_images() {
+        let csp = content_security_policy(&config(&[("API_ORIGIN", "https://api.example.com")]));
+        assert!(
+            csp.contains("connect-src 'self' https://api.example.com;"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("img-src 'self' data: https://api.example.com;"),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"),
+            "{csp}"
+        );
+    }
 
     #[test]
     fn only_content_hashed_files_are_immutable() {
