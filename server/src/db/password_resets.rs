@@ -29,6 +29,15 @@ pub fn fingerprint(password_hash: Option<&str>) -> String {
     token::hash(&format!("password:{}", password_hash.unwrap_or_default()))
 }
 
+/// Whether a row of a token issued for a password (`expires_at`, `password_fingerprint`,
+/// the user's `password_hash`) is unexpired and the password is still the same.
+pub fn issued_for_current_password(row: &sqlx::any::AnyRow, now: i64) -> Result<bool, sqlx::Error> {
+    let expires_at: i64 = row.try_get("expires_at")?;
+    let issued_for: String = row.try_get("password_fingerprint")?;
+    let password_hash: Option<String> = row.try_get("password_hash")?;
+    Ok(expires_at > now && issued_for == fingerprint(password_hash.as_deref()))
+}
+
 /// The account with this email, case-insensitively.
 pub async fn recipient_by_email(
     pool: &AnyPool,
@@ -123,10 +132,7 @@ async fn usable<'c, E: Executor<'c, Database = Any>>(
     let Some(row) = row else {
         return Ok(None);
     };
-    let expires_at: i64 = row.try_get("expires_at")?;
-    let issued_for: String = row.try_get("password_fingerprint")?;
-    let password_hash: Option<String> = row.try_get("password_hash")?;
-    if expires_at <= now || issued_for != fingerprint(password_hash.as_deref()) {
+    if !issued_for_current_password(&row, now)? {
         return Ok(None);
     }
     Ok(Some(Redeemed {

@@ -9,7 +9,7 @@
 
 use sqlx::{AnyPool, Row};
 
-use crate::db::password_resets::fingerprint;
+use crate::db::password_resets::{fingerprint, issued_for_current_password};
 use crate::db::{Db, Tx};
 
 /// A user's TOTP secret and its state.
@@ -208,10 +208,7 @@ pub async fn challenge_user(
     let Some(row) = row else {
         return Ok(None);
     };
-    let expires_at: i64 = row.try_get("expires_at")?;
-    let issued_for: String = row.try_get("password_fingerprint")?;
-    let password_hash: Option<String> = row.try_get("password_hash")?;
-    if expires_at <= now || issued_for != fingerprint(password_hash.as_deref()) {
+    if !issued_for_current_password(&row, now)? {
         return Ok(None);
     }
     Ok(Some(row.try_get("user_id")?))
