@@ -7,6 +7,8 @@ use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, Validation};
@@ -181,9 +183,42 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     }
 }
 
+/// `(username or email, password)` from `Authorization: Basic …`; `None` if the header is
+/// missing, not Basic, not base64, not UTF-8 or has no colon.
+pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (name, password) = decoded.split_once(':')?;
+    Some((name.to_owned(), password.to_owned()))
+}
+
+/// A cookie's value from the `Cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, v)| *k == name && !v.is_empty())
+        .map(|(_, v)| v.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(k, axum::http::HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -239,5 +274,37 @@ mod tests {
             field_errors(r#" ["a", 1]"#)["_schema"],
             ["Send a JSON object, not an array."]
         );
+    }
+
+    #[test]
+    fn basic_credentials_split_at_the_first_colon() {
+        let encoded = STANDARD.encode("susan:pass:word");
+        let h = headers(&[(header::AUTHORIZATION, &format!("Basic {encoded}"))]);
+        assert_eq!(
+            basic_credentials(&h),
+            Some(("susan".into(), "pass:word".into()))
+        );
+    }
+
+    #[test]
+    fn malformed_basic_credentials_are_refused() {
+        let not_utf8 = STANDARD.encode([0xff, 0xfe, b':', b'x']);
+        for value in [
+            "Bearer abc".to_owned(),
+            "Basic !!!".to_owned(),
+            format!("Basic {not_utf8}"),
+            format!("Basic {}", STANDARD.encode("no-colon")),
+        ] {
+            let h = headers(&[(header::AUTHORIZATION, &value)]);
+            assert_eq!(basic_credentials(&h), None, "{value}");
+        }
+    }
+
+    #[test]
+    fn finds_the_refresh_cookie_among_others() {
+        let h = headers(&[(header::COOKIE, "theme=dark; refresh_token=abc; x=y")]);
+        assert_eq!(cookie(&h, "refresh_token").as_deref(), Some("abc"));
+        let h = headers(&[(header::COOKIE, "refresh_token=")]);
+        assert_eq!(cookie(&h, "refresh_token"), None);
     }
 }

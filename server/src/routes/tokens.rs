@@ -8,8 +8,6 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wire::{RefreshRequest, Token};
@@ -18,7 +16,7 @@ use crate::auth::AuthUser;
 use crate::db::now_micros;
 use crate::db::sessions::{self, Issued, Origin, Refresh};
 use crate::error::ApiError;
-use crate::extract::{Client, parse_json};
+use crate::extract::{Client, basic_credentials, cookie, parse_json};
 use crate::routes::two_factor;
 use crate::startup::AppState;
 use crate::throttle;
@@ -240,74 +238,4 @@ fn unauthorized_clearing_cookie(state: &AppState, description: &'static str) -> 
         .headers_mut()
         .insert(header::SET_COOKIE, clear_cookie(state));
     response
-}
-
-/// `(username or email, password)` from `Authorization: Basic …`; `None` if the header is
-/// missing, not Basic, not base64, not UTF-8 or has no colon.
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
-    let (name, password) = decoded.split_once(':')?;
-    Some((name.to_owned(), password.to_owned()))
-}
-
-/// A cookie's value from the `Cookie` headers.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, v)| *k == name && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(k, HeaderValue::from_str(v).unwrap());
-        }
-        h
-    }
-
-    #[test]
-    fn basic_credentials_split_at_the_first_colon() {
-        let encoded = STANDARD.encode("susan:pass:word");
-        let h = headers(&[(header::AUTHORIZATION, &format!("Basic {encoded}"))]);
-        assert_eq!(
-            basic_credentials(&h),
-            Some(("susan".into(), "pass:word".into()))
-        );
-    }
-
-    #[test]
-    fn malformed_basic_credentials_are_refused() {
-        let not_utf8 = STANDARD.encode([0xff, 0xfe, b':', b'x']);
-        for value in [
-            "Bearer abc".to_owned(),
-            "Basic !!!".to_owned(),
-            format!("Basic {not_utf8}"),
-            format!("Basic {}", STANDARD.encode("no-colon")),
-        ] {
-            let h = headers(&[(header::AUTHORIZATION, &value)]);
-            assert_eq!(basic_credentials(&h), None, "{value}");
-        }
-    }
-
-    #[test]
-    fn finds_the_refresh_cookie_among_others() {
-        let h = headers(&[(header::COOKIE, "theme=dark; refresh_token=abc; x=y")]);
-        assert_eq!(cookie(&h, REFRESH_COOKIE).as_deref(), Some("abc"));
-        let h = headers(&[(header::COOKIE, "refresh_token=")]);
-        assert_eq!(cookie(&h, REFRESH_COOKIE), None);
-    }
 }
