@@ -2,11 +2,17 @@
 //! One binary, so the server library compiles once for all of them.
 
 mod account;
+mod avatars;
+mod email_change;
 mod follows;
+mod guessing;
 mod helpers;
+mod me;
 mod meta;
 mod pagination;
 mod posts;
+mod refresh;
+mod registration;
 mod reset;
 mod security;
 mod seed;
@@ -14,4 +20,5 @@ mod sessions;
 mod throttle;
 mod tokens;
 mod two_factor;
+mod two_factor_login;
 mod users;
