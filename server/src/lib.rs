@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod mail;
 pub mod routes;
+pub mod secrets;
 pub mod startup;
 pub mod telemetry;
 pub mod throttle;

@@ -4,12 +4,14 @@
 //! here is renamed on both sides of the wire. The shapes follow `shared/docs/api-contract.md`:
 //! the reference Flask API's JSON, plus our extensions. Request bodies reject unknown fields.
 
+mod jwks;
 mod time;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::jwks::{Jwk, Jwks};
 pub use crate::time::{ParseTimestampError, Timestamp};
 
 #[cfg(feature = "openapi")]
