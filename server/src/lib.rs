@@ -4,6 +4,7 @@
 //! resource) → [`domain`] (parsed input) → [`db`] (queries), with [`auth`] naming the caller.
 
 pub mod auth;
+pub mod catch_panic;
 pub mod config;
 pub mod db;
 pub mod domain;

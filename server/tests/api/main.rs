@@ -2,6 +2,7 @@
 //! One binary, so the server library compiles once for all of them.
 
 mod account;
+mod bad_input;
 mod follows;
 mod helpers;
 mod meta;
