@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod mail;
+pub mod origin;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

@@ -6,6 +6,7 @@ mod bad_input;
 mod follows;
 mod helpers;
 mod meta;
+mod origins;
 mod pagination;
 mod posts;
 mod reset;
