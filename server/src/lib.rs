@@ -12,6 +12,8 @@ pub mod error;
 pub mod extract;
 pub mod mail;
 pub mod origin;
+#[cfg(test)]
+mod prop_tests;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;
