@@ -65,6 +65,8 @@ const serverEnv: Record<string, string> = {
   // Every journey comes from 127.0.0.1: the per-address limit on reset emails would count
   // the whole run against each test. The per-email limit (3) stays, and a journey shows it.
   THROTTLE_RESET_ADDRESS: '1000/900',
+  // Likewise every journey registers its users from 127.0.0.1.
+  THROTTLE_REGISTER_ADDRESS: '10000/3600',
   RUST_LOG: env.E2E_RUST_LOG ?? 'warn',
   // The OAuth issue adds its provider settings here, pointing at E2E_OAUTH_ISSUER.
 };

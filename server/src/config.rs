@@ -68,11 +68,19 @@ pub struct Throttling {
     /// `THROTTLE_LOGIN_ACCOUNT`: failed logins per account, from addresses it has not
     /// logged in from. Default `20/60`: a lockout lasts a minute at most.
     pub login_account: Limit,
-    /// `THROTTLE_TWO_FACTOR_ACCOUNT`: wrong 2FA codes (and wrong passwords when changing
-    /// 2FA) per account. Default `10/900`.
+    /// `THROTTLE_TWO_FACTOR_ACCOUNT`: wrong 2FA codes at login per account, from addresses
+    /// it has not completed a login from. Default `10/900`.
     pub two_factor_account: Limit,
-    /// `THROTTLE_TWO_FACTOR_ADDRESS`: wrong 2FA codes per address. Default `50/900`.
+    /// `THROTTLE_TWO_FACTOR_ADDRESS`: wrong 2FA codes at login per address. Default `50/900`.
     pub two_factor_address: Limit,
+    /// `THROTTLE_TWO_FACTOR_CHALLENGE`: 2FA challenges a correct password can mint per
+    /// account, from addresses it has not completed a login from. Default `10/900`.
+    pub two_factor_challenge: Limit,
+    /// `THROTTLE_REAUTH`: wrong current passwords (changing the email, the password or 2FA)
+    /// and wrong codes when changing 2FA, per session. Default `5/900`.
+    pub reauth: Limit,
+    /// `THROTTLE_REGISTER_ADDRESS`: registration attempts per address. Default `20/3600`.
+    pub register_address: Limit,
     /// `THROTTLE_RESET_ADDRESS`: password-reset requests per address. Default `10/900`.
     pub reset_address: Limit,
     /// `THROTTLE_RESET_EMAIL`: password-reset requests per email address, known or not
@@ -199,6 +207,9 @@ impl Config {
             login_account: parse_limit("THROTTLE_LOGIN_ACCOUNT", 20, 60)?,
             two_factor_account: parse_limit("THROTTLE_TWO_FACTOR_ACCOUNT", 10, 900)?,
             two_factor_address: parse_limit("THROTTLE_TWO_FACTOR_ADDRESS", 50, 900)?,
+            two_factor_challenge: parse_limit("THROTTLE_TWO_FACTOR_CHALLENGE", 10, 900)?,
+            reauth: parse_limit("THROTTLE_REAUTH", 5, 900)?,
+            register_address: parse_limit("THROTTLE_REGISTER_ADDRESS", 20, 3600)?,
             reset_address: parse_limit("THROTTLE_RESET_ADDRESS", 10, 900)?,
             reset_email: parse_limit("THROTTLE_RESET_EMAIL", 3, 900)?,
             max_entries: get("THROTTLE_MAX_ENTRIES")

@@ -32,6 +32,9 @@ pub enum ApiError {
     /// 405, for a known path with an unsupported method.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// 410: what the request names is used up for good (a dead 2FA challenge): start over.
+    #[error("gone: {0}")]
+    Gone(&'static str),
     /// 409: the request conflicts with the current state (already followed).
     #[error("conflict: {0}")]
     Conflict(&'static str),
@@ -44,6 +47,9 @@ pub enum ApiError {
     /// 429 with `Retry-After`.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// 503 with `Retry-After`: too busy right now (the password hashing queue is full).
+    #[error("service unavailable")]
+    Unavailable { retry_after_secs: u64 },
     /// 500. The cause is logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -74,9 +80,11 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -96,9 +104,11 @@ impl ApiError {
                 "Invalid username, email or password.".to_owned(),
                 None,
             ),
-            Self::Unauthorized(d) | Self::Forbidden(d) | Self::NotFound(d) | Self::Conflict(d) => {
-                (reason(status), (*d).to_owned(), None)
-            }
+            Self::Unauthorized(d)
+            | Self::Forbidden(d)
+            | Self::NotFound(d)
+            | Self::Conflict(d)
+            | Self::Gone(d) => (reason(status), (*d).to_owned(), None),
             Self::MethodNotAllowed => (
                 reason(status),
                 "The method is not allowed for the requested URL.".to_owned(),
@@ -117,6 +127,11 @@ impl ApiError {
             Self::TooManyRequests { retry_after_secs } => (
                 reason(status),
                 format!("Too many attempts. Try again in {retry_after_secs} seconds."),
+                None,
+            ),
+            Self::Unavailable { retry_after_secs } => (
+                reason(status),
+                format!("The server is busy. Try again in {retry_after_secs} seconds."),
                 None,
             ),
             Self::Internal(_) => (
@@ -155,7 +170,7 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Bearer realm=\"Authentication Required\""),
                 );
             }
-            Self::TooManyRequests { retry_after_secs } => {
+            Self::TooManyRequests { retry_after_secs } | Self::Unavailable { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             _ => {}

@@ -10,11 +10,11 @@ use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 
 use crate::auth::password::Hasher;
+use crate::auth::reset::ResetQueue;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::sessions::Lifetimes;
 use crate::mail::Mailer;
-use crate::routes::reset::ResetQueue;
 use crate::throttle::Throttle;
 
 /// The largest request body the API reads. Posts are 280 characters; 64 KiB is plenty.

@@ -1,30 +1,35 @@
-//! Throttling of password guesses, 2FA codes and reset requests (auth rules 21, 23, 26).
+//! Throttling of password guesses, 2FA codes, re-authentication, registrations and reset
+//! requests.
 //!
-//! In memory: right for one server process, which is how this project deploys. Several
-//! processes behind a balancer would each count on their own (limits multiply by their
-//! number), and a restart forgets every counter; a shared store would be the next step.
+//! In memory: right for one server process. Several processes behind a balancer would
+//! each count on their own, and a restart forgets every counter.
 //!
-//! Each [`Limiter`] counts events per key in fixed windows: the first event opens a window,
-//! and once `max` events fall in it, the key is refused until the window ends, which is
-//! what `Retry-After` says. Memory is bounded: past `max_entries` keys, ended windows are
-//! dropped, then the oldest ones.
+//! Each [`Limiter`] counts attempts per key in fixed windows: the first attempt opens a
+//! window, and once `max` attempts fall in it, the key is refused until the window ends,
+//! which is what `Retry-After` says. An attempt is **reserved before** the slow check it
+//! guards (Argon2, a TOTP lookup) and **refunded** if the check succeeds, both under the
+//! limiter's lock: however many requests arrive at once, no more than `max` of them are
+//! ever verified in one window. Memory is bounded: past `max_entries` keys, ended windows
+//! are dropped, then the oldest ones.
 //!
-//! The login policy (see [`crate::config::Throttling`]) is built so that guessing is slow
-//! and a victim is not locked out: failures count strictly per (account, address), per
-//! address, and per account only with a short window, from which the addresses that the
-//! account logged in from before are exempt. A success clears its (account, address) pair.
+//! The login policy (see [`crate::config::Throttling`]) makes guessing slow without
+//! letting an attacker lock the victim out: failures count strictly per (account,
+//! address), per address, and per account only from addresses the account has never
+//! completed a login from. IPv6 clients are keyed by their /64, the block one subscriber
+//! usually holds, so rotating addresses within it gains nothing.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::config::{Limit, Throttling};
 use crate::error::ApiError;
 
-/// How long an address the account logged in from stays exempt from the account-wide limit.
+/// How long an address the account logged in from stays exempt from the account-wide limits.
 const KNOWN_ADDRESS_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
-/// Counts events per key in fixed windows.
+/// Counts attempts per key in fixed windows.
 #[derive(Debug)]
 pub struct Limiter {
     limit: Limit,
@@ -47,31 +52,24 @@ impl Limiter {
         }
     }
 
-    /// `Err(wait)` while `key` has used up its window.
-    pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        match windows.get(key) {
-            Some(w) if w.count >= self.limit.max => {
-                let ends = w.start + self.limit.window;
-                if ends > now { Err(ends - now) } else { Ok(()) }
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts one event for `key`.
-    pub fn hit(&self, key: &str, now: Instant) {
+    /// Counts one attempt for `key` and returns the start of the window it counted in, or
+    /// `Err(wait)` without counting when the window is full.
+    fn reserve(&self, key: &str, now: Instant) -> Result<Instant, Duration> {
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(w) = windows.get_mut(key) {
-            if now.duration_since(w.start) < self.limit.window {
-                w.count = w.count.saturating_add(1);
-            } else {
+            let ends = w.start + self.limit.window;
+            if ends <= now {
                 *w = Window {
                     start: now,
                     count: 1,
                 };
+                return Ok(now);
             }
-            return;
+            if w.count >= self.limit.max {
+                return Err(ends - now);
+            }
+            w.count += 1;
+            return Ok(w.start);
         }
         if windows.len() >= self.max_entries {
             make_room(&mut windows, self.max_entries, |w| {
@@ -85,10 +83,25 @@ impl Limiter {
                 count: 1,
             },
         );
+        Ok(now)
+    }
+
+    /// Gives back an attempt reserved in the window that started at `start`; nothing if
+    /// that window has ended since.
+    fn refund(&self, key: &str, start: Instant) {
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = windows.get_mut(key)
+            && w.start == start
+        {
+            w.count = w.count.saturating_sub(1);
+            if w.count == 0 {
+                windows.remove(key);
+            }
+        }
     }
 
     /// Forgets `key`'s count.
-    pub fn clear(&self, key: &str) {
+    fn clear(&self, key: &str) {
         self.windows
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -96,7 +109,7 @@ impl Limiter {
     }
 
     /// Drops the counters whose window has ended.
-    pub fn sweep(&self, now: Instant) {
+    fn sweep(&self, now: Instant) {
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         windows.retain(|_, w| now.duration_since(w.start) < self.limit.window);
     }
@@ -132,12 +145,66 @@ fn make_room<V>(
     }
 }
 
+/// Attempts reserved together, before a check. Dropped, they stay counted (the check
+/// failed, or never finished); [`Reservation::refund`] gives them back after a success.
+#[must_use = "a reservation is refunded on success, or dropped to count a failure"]
+#[derive(Debug)]
+pub struct Reservation<'a> {
+    held: Vec<(&'a Limiter, String, Instant)>,
+}
+
+impl<'a> Reservation<'a> {
+    /// Reserves one attempt in every `(limiter, key)`, or none: a full limiter refuses the
+    /// whole reservation with the longest wait, and what was already taken is given back.
+    fn take(wanted: Vec<(&'a Limiter, String)>, now: Instant) -> Result<Self, ApiError> {
+        let mut held = Vec::with_capacity(wanted.len());
+        let mut longest: Option<Duration> = None;
+        for (limiter, key) in wanted {
+            match limiter.reserve(&key, now) {
+                Ok(start) => held.push((limiter, key, start)),
+                Err(wait) => longest = longest.max(Some(wait)),
+            }
+        }
+        match longest {
+            None => Ok(Self { held }),
+            Some(wait) => {
+                Self { held }.refund();
+                Err(too_many(wait))
+            }
+        }
+    }
+
+    /// The check succeeded: the attempts do not count.
+    pub fn refund(self) {
+        for (limiter, key, start) in &self.held {
+            limiter.refund(key, *start);
+        }
+    }
+}
+
 /// The account a login names: the user when the name is known, else the name itself,
 /// so that unknown names are throttled exactly like known ones (no enumeration).
 pub fn account_key(user_id: Option<i64>, name: &str) -> String {
     match user_id {
-        Some(id) => format!("user:{id}"),
+        Some(id) => user_key(id),
         None => format!("name:{}", name.trim().to_lowercase()),
+    }
+}
+
+fn user_key(user_id: i64) -> String {
+    format!("user:{user_id}")
+}
+
+/// The key of a client address: IPv4 whole, IPv6 by its /64 (an IPv4-mapped IPv6 address
+/// is its IPv4 address). Anything unparsable is keyed as it is.
+pub fn address_key(ip: &str) -> String {
+    match ip.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Err(_) => ip.to_owned(),
     }
 }
 
@@ -149,6 +216,9 @@ pub struct Throttle {
     login_account: Limiter,
     two_factor_account: Limiter,
     two_factor_address: Limiter,
+    two_factor_challenge: Limiter,
+    reauth: Limiter,
+    register_address: Limiter,
     reset_address: Limiter,
     reset_email: Limiter,
     known_addresses: Mutex<HashMap<String, Instant>>,
@@ -164,6 +234,9 @@ impl Throttle {
             login_account: limiter(t.login_account),
             two_factor_account: limiter(t.two_factor_account),
             two_factor_address: limiter(t.two_factor_address),
+            two_factor_challenge: limiter(t.two_factor_challenge),
+            reauth: limiter(t.reauth),
+            register_address: limiter(t.register_address),
             reset_address: limiter(t.reset_address),
             reset_email: limiter(t.reset_email),
             known_addresses: Mutex::new(HashMap::new()),
@@ -171,42 +244,40 @@ impl Throttle {
         }
     }
 
-    /// Before checking a password: refused if this pair, this address, or (from an
-    /// address the account never logged in from) the account has failed too often.
-    pub fn check_login(&self, account: &str, ip: &str) -> Result<(), ApiError> {
-        self.check_login_at(account, ip, Instant::now())
+    /// Before checking a password: reserves an attempt for this pair, this address, and
+    /// (from an address the account never logged in from) the account.
+    pub fn reserve_login(&self, account: &str, ip: &str) -> Result<Reservation<'_>, ApiError> {
+        self.reserve_login_at(account, ip, Instant::now())
     }
 
-    pub fn check_login_at(&self, account: &str, ip: &str, now: Instant) -> Result<(), ApiError> {
-        let pair = pair_key(account, ip);
-        let mut waits = vec![
-            self.login_pair.check(&pair, now),
-            self.login_address.check(ip, now),
+    fn reserve_login_at(
+        &self,
+        account: &str,
+        ip: &str,
+        now: Instant,
+    ) -> Result<Reservation<'_>, ApiError> {
+        let address = address_key(ip);
+        let pair = pair_key(account, &address);
+        let mut wanted = vec![
+            (&self.login_address, address),
+            (&self.login_pair, pair.clone()),
         ];
         if !self.is_known(&pair, now) {
-            waits.push(self.login_account.check(account, now));
+            wanted.push((&self.login_account, account.to_owned()));
         }
-        refuse_if_any(waits)
+        Reservation::take(wanted, now)
     }
 
-    /// After a wrong password (or an unknown name).
-    pub fn login_failed(&self, account: &str, ip: &str) {
-        self.login_failed_at(account, ip, Instant::now());
+    /// After a completed login (the password, and the second factor if the account has
+    /// one): the pair starts over, and the address becomes known to the account, which
+    /// exempts it from the account-wide limits. A password alone never makes an address
+    /// known for a 2FA account, or whoever stole it would be exempt from the code limits.
+    pub fn login_completed(&self, user_id: i64, ip: &str) {
+        self.login_completed_at(user_id, ip, Instant::now());
     }
 
-    pub fn login_failed_at(&self, account: &str, ip: &str, now: Instant) {
-        self.login_pair.hit(&pair_key(account, ip), now);
-        self.login_address.hit(ip, now);
-        self.login_account.hit(account, now);
-    }
-
-    /// After a correct password: the pair starts over, and the address becomes known.
-    pub fn login_succeeded(&self, account: &str, ip: &str) {
-        self.login_succeeded_at(account, ip, Instant::now());
-    }
-
-    pub fn login_succeeded_at(&self, account: &str, ip: &str, now: Instant) {
-        let pair = pair_key(account, ip);
+    fn login_completed_at(&self, user_id: i64, ip: &str, now: Instant) {
+        let pair = pair_key(&user_key(user_id), &address_key(ip));
         self.login_pair.clear(&pair);
         let mut known = self
             .known_addresses
@@ -228,34 +299,72 @@ impl Throttle {
             .is_some_and(|t| now.duration_since(*t) < KNOWN_ADDRESS_TTL)
     }
 
-    /// Before checking a 2FA code (or a password that guards a 2FA change).
-    pub fn check_two_factor(&self, user_id: i64, ip: &str) -> Result<(), ApiError> {
+    /// Before minting a 2FA challenge for a correct password: a password alone must not
+    /// open unlimited rounds of code guessing. Counted per account, except from the
+    /// account's known addresses; never refunded (a challenge is an attempt).
+    pub fn reserve_challenge(&self, user_id: i64, ip: &str) -> Result<(), ApiError> {
+        let account = user_key(user_id);
         let now = Instant::now();
-        refuse_if_any([
-            self.two_factor_account.check(&user_id.to_string(), now),
-            self.two_factor_address.check(ip, now),
-        ])
+        if self.is_known(&pair_key(&account, &address_key(ip)), now) {
+            return Ok(());
+        }
+        Reservation::take(vec![(&self.two_factor_challenge, account)], now).map(drop)
     }
 
-    /// After a wrong 2FA code (or password, when changing 2FA).
-    pub fn two_factor_failed(&self, user_id: i64, ip: &str) {
-        let now = Instant::now();
-        self.two_factor_account.hit(&user_id.to_string(), now);
-        self.two_factor_address.hit(ip, now);
+    /// Before checking the code of a 2FA login: per address, and per account unless the
+    /// address is one the account completed a login from.
+    pub fn reserve_two_factor(&self, user_id: i64, ip: &str) -> Result<Reservation<'_>, ApiError> {
+        self.reserve_two_factor_at(user_id, ip, Instant::now())
+    }
+
+    fn reserve_two_factor_at(
+        &self,
+        user_id: i64,
+        ip: &str,
+        now: Instant,
+    ) -> Result<Reservation<'_>, ApiError> {
+        let account = user_key(user_id);
+        let address = address_key(ip);
+        let known = self.is_known(&pair_key(&account, &address), now);
+        let mut wanted = vec![(&self.two_factor_address, address)];
+        if !known {
+            wanted.push((&self.two_factor_account, account));
+        }
+        Reservation::take(wanted, now)
+    }
+
+    /// Before re-authenticating a logged-in user (the current password to change the
+    /// email, the password or 2FA; a code to change 2FA): per session, so a stolen token
+    /// gets a few guesses and the owner's own sessions are never held up by them.
+    pub fn reserve_reauth(&self, session_id: i64) -> Result<Reservation<'_>, ApiError> {
+        Reservation::take(
+            vec![(&self.reauth, format!("session:{session_id}"))],
+            Instant::now(),
+        )
+    }
+
+    /// Counts a registration attempt from this address, or refuses it. Every attempt
+    /// counts, so that probing which emails are taken costs what registering does.
+    pub fn registration(&self, ip: &str) -> Result<(), ApiError> {
+        Reservation::take(
+            vec![(&self.register_address, address_key(ip))],
+            Instant::now(),
+        )
+        .map(drop)
     }
 
     /// Counts a password-reset request, or refuses it. `email` is counted whether or not
     /// an account has it.
     pub fn reset_requested(&self, email: &str, ip: &str) -> Result<(), ApiError> {
-        let now = Instant::now();
         let email = email.trim().to_lowercase();
-        refuse_if_any([
-            self.reset_address.check(ip, now),
-            self.reset_email.check(&email, now),
-        ])?;
-        self.reset_address.hit(ip, now);
-        self.reset_email.hit(&email, now);
-        Ok(())
+        Reservation::take(
+            vec![
+                (&self.reset_address, address_key(ip)),
+                (&self.reset_email, email),
+            ],
+            Instant::now(),
+        )
+        .map(drop)
     }
 
     /// Drops ended windows and forgotten addresses (hourly, from the maintenance task).
@@ -267,6 +376,9 @@ impl Throttle {
             &self.login_account,
             &self.two_factor_account,
             &self.two_factor_address,
+            &self.two_factor_challenge,
+            &self.reauth,
+            &self.register_address,
             &self.reset_address,
             &self.reset_email,
         ] {
@@ -279,187 +391,16 @@ impl Throttle {
     }
 }
 
-fn pair_key(account: &str, ip: &str) -> String {
-    format!("{account}|{ip}")
+fn pair_key(account: &str, address: &str) -> String {
+    format!("{account}|{address}")
 }
 
-/// 429 with the longest wait among the refusals, in whole seconds rounded up.
-fn refuse_if_any(waits: impl IntoIterator<Item = Result<(), Duration>>) -> Result<(), ApiError> {
-    let longest = waits.into_iter().filter_map(Result::err).max();
-    match longest {
-        None => Ok(()),
-        Some(wait) => Err(ApiError::TooManyRequests {
-            retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-        }),
+/// 429 with the wait in whole seconds, rounded up.
+fn too_many(wait: Duration) -> ApiError {
+    ApiError::TooManyRequests {
+        retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn limit(max: u32, secs: u64) -> Limit {
-        Limit {
-            max,
-            window: Duration::from_secs(secs),
-        }
-    }
-
-    fn throttle() -> Throttle {
-        Throttle::new(&Throttling {
-            login_pair: limit(3, 900),
-            login_address: limit(10, 900),
-            login_account: limit(5, 60),
-            two_factor_account: limit(3, 900),
-            two_factor_address: limit(10, 900),
-            reset_address: limit(3, 900),
-            reset_email: limit(2, 900),
-            max_entries: 1000,
-        })
-    }
-
-    fn retry_after(r: Result<(), ApiError>) -> Option<u64> {
-        match r {
-            Ok(()) => None,
-            Err(ApiError::TooManyRequests { retry_after_secs }) => Some(retry_after_secs),
-            Err(e) => panic!("unexpected {e:?}"),
-        }
-    }
-
-    #[test]
-    fn a_limiter_refuses_until_its_window_ends() {
-        let l = Limiter::new(limit(2, 10), 100);
-        let t0 = Instant::now();
-        l.hit("k", t0);
-        assert!(l.check("k", t0).is_ok());
-        l.hit("k", t0 + Duration::from_secs(1));
-        assert_eq!(
-            l.check("k", t0 + Duration::from_secs(4)),
-            Err(Duration::from_secs(6))
-        );
-        assert!(l.check("other", t0).is_ok());
-        assert!(l.check("k", t0 + Duration::from_secs(10)).is_ok());
-        // A new window starts with the next event.
-        l.hit("k", t0 + Duration::from_secs(11));
-        assert!(l.check("k", t0 + Duration::from_secs(11)).is_ok());
-    }
-
-    #[test]
-    fn memory_stays_bounded_dropping_ended_then_oldest_windows() {
-        let l = Limiter::new(limit(1, 10), 50);
-        let t0 = Instant::now();
-        for i in 0..50 {
-            l.hit(&format!("old{i}"), t0);
-        }
-        for i in 0..500 {
-            l.hit(&format!("new{i}"), t0 + Duration::from_millis(i));
-            assert!(l.len() <= 50);
-        }
-        // The newest are kept.
-        assert!(l.check("new499", t0 + Duration::from_secs(1)).is_err());
-        l.sweep(t0 + Duration::from_secs(60));
-        assert_eq!(l.len(), 0);
-    }
-
-    #[test]
-    fn guessing_one_account_from_one_address_is_stopped_by_the_pair_limit() {
-        let t = throttle();
-        let now = Instant::now();
-        for _ in 0..3 {
-            assert!(t.check_login_at("user:1", "10.0.0.9", now).is_ok());
-            t.login_failed_at("user:1", "10.0.0.9", now);
-        }
-        assert_eq!(
-            retry_after(t.check_login_at("user:1", "10.0.0.9", now)),
-            Some(900)
-        );
-        // The victim, elsewhere, is not affected.
-        assert!(t.check_login_at("user:1", "10.0.0.1", now).is_ok());
-    }
-
-    #[test]
-    fn one_address_trying_many_accounts_is_stopped_by_the_address_limit() {
-        let t = throttle();
-        let now = Instant::now();
-        for i in 0..10 {
-            t.login_failed_at(&format!("name:guess{i}"), "10.0.0.9", now);
-        }
-        assert!(t.check_login_at("name:fresh", "10.0.0.9", now).is_err());
-        assert!(t.check_login_at("name:fresh", "10.0.0.8", now).is_ok());
-    }
-
-    #[test]
-    fn guessing_from_many_addresses_locks_the_account_briefly_but_not_for_its_known_addresses() {
-        let t = throttle();
-        let now = Instant::now();
-        t.login_succeeded_at("user:1", "10.0.0.1", now);
-        for i in 0..5 {
-            t.login_failed_at("user:1", &format!("10.9.0.{i}"), now);
-        }
-        // A new address waits out the short account window, and no more.
-        assert_eq!(
-            retry_after(t.check_login_at("user:1", "10.0.0.2", now)),
-            Some(60)
-        );
-        assert!(
-            t.check_login_at("user:1", "10.0.0.2", now + Duration::from_secs(60))
-                .is_ok()
-        );
-        // The victim's usual address is never locked out by others' failures.
-        assert!(t.check_login_at("user:1", "10.0.0.1", now).is_ok());
-    }
-
-    #[test]
-    fn success_clears_the_pair() {
-        let t = throttle();
-        let now = Instant::now();
-        for _ in 0..2 {
-            t.login_failed_at("user:1", "10.0.0.1", now);
-        }
-        t.login_succeeded_at("user:1", "10.0.0.1", now);
-        for _ in 0..2 {
-            t.login_failed_at("user:1", "10.0.0.1", now);
-        }
-        assert!(t.check_login_at("user:1", "10.0.0.1", now).is_ok());
-    }
-
-    #[test]
-    fn unknown_names_are_keyed_like_known_accounts() {
-        assert_eq!(account_key(Some(7), "Susan"), "user:7");
-        assert_eq!(
-            account_key(None, " Nobody@Example.com "),
-            "name:nobody@example.com"
-        );
-    }
-
-    #[test]
-    fn reset_requests_count_per_email_whether_or_not_it_exists() {
-        let t = throttle();
-        assert!(t.reset_requested("a@example.com", "10.0.0.1").is_ok());
-        assert!(t.reset_requested("A@example.com ", "10.0.0.2").is_ok());
-        assert!(t.reset_requested("a@example.com", "10.0.0.3").is_err());
-        assert!(t.reset_requested("b@example.com", "10.0.0.1").is_ok());
-        assert!(t.reset_requested("c@example.com", "10.0.0.1").is_ok());
-        // Fourth from 10.0.0.1: over its address limit.
-        assert!(t.reset_requested("d@example.com", "10.0.0.1").is_err());
-    }
-
-    #[test]
-    fn two_factor_failures_are_limited_per_account() {
-        let t = throttle();
-        for i in 0..3 {
-            assert!(t.check_two_factor(1, &format!("10.0.0.{i}")).is_ok());
-            t.two_factor_failed(1, &format!("10.0.0.{i}"));
-        }
-        assert!(t.check_two_factor(1, "10.0.0.9").is_err());
-        assert!(t.check_two_factor(2, "10.0.0.9").is_ok());
-    }
-
-    #[test]
-    fn retry_after_rounds_up() {
-        assert_eq!(
-            retry_after(refuse_if_any([Err(Duration::from_millis(1500))])),
-            Some(2)
-        );
-    }
-}
+mod tests;

@@ -1,8 +1,21 @@
-//! Identity: opaque tokens, password hashing, and the extractors that name the caller.
+//! Identity: who the caller is, and the flows that prove it.
+//!
+//! The extractors here name the caller of a request. The flows, one module each (login,
+//! second factor, refresh, reset, re-authentication, two-factor settings, account
+//! credentials), own the steps of a multi-step operation: throttle reservation,
+//! verification, session changes, logging and notification. Handlers parse the request,
+//! call a flow, and shape its answer.
 
+pub mod account;
+pub mod login;
 pub mod password;
+pub mod reauth;
+pub mod refresh;
+pub mod reset;
+pub mod second_factor;
 pub mod token;
 pub mod totp;
+pub mod two_factor;
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -12,6 +25,7 @@ use crate::db::now_micros;
 use crate::db::users::UserRow;
 use crate::error::ApiError;
 use crate::startup::AppState;
+use crate::throttle::Reservation;
 
 /// How stale `last_seen` may get before a request refreshes it. Without a bound, every
 /// authenticated read would also be a database write.
@@ -76,4 +90,26 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Verifies a password under a throttle reservation taken for it: refunded when the
+/// password is right (or could not be verified at all, the hashing queue being full),
+/// kept as a failure when it is wrong.
+pub async fn verify_reserved(
+    state: &AppState,
+    attempt: Reservation<'_>,
+    password: &str,
+    stored_hash: Option<&str>,
+) -> Result<bool, ApiError> {
+    match state.hasher.verify(password, stored_hash).await {
+        Ok(true) => {
+            attempt.refund();
+            Ok(true)
+        }
+        Ok(false) => Ok(false),
+        Err(e) => {
+            attempt.refund();
+            Err(e)
+        }
+    }
 }

@@ -19,18 +19,6 @@ pub async fn exists<'e>(
     Ok(found.is_some())
 }
 
-/// Whether a user with this id exists.
-pub async fn user_exists<'e>(
-    db: impl Executor<'e, Database = Any>,
-    id: i64,
-) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
-    Ok(found.is_some())
-}
-
 /// Records that `follower_id` follows `followed_id`. The caller checked that it did not.
 pub async fn insert(tx: &mut Tx, follower_id: i64, followed_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO follows (follower_id, followed_id) VALUES ($1, $2)")

@@ -142,18 +142,14 @@ async fn usable<'c, E: Executor<'c, Database = Any>>(
     }))
 }
 
-/// Sets a user's password hash.
-pub async fn set_password(
-    tx: &mut Tx,
-    user_id: i64,
-    password_hash: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(password_hash)
+/// Deletes every outstanding reset token of a user (the email changed: links sent to
+/// the old address must die).
+pub async fn delete_for_user(tx: &mut Tx, user_id: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM password_resets WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    Ok(done.rows_affected())
 }
 
 /// Deletes expired tokens. Returns how many went.

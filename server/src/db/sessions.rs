@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use sqlx::{AnyPool, FromRow, Row};
 
+use crate::auth::refresh::{Presented, Rotation, decide};
 use crate::auth::token;
 use crate::db::users::{USER_COLUMNS, UserRow};
 use crate::db::{Db, Tx, micros, now_micros};
@@ -146,28 +147,31 @@ async fn try_refresh(
     let Some(row) = row else {
         return Ok(Some(Refresh::Invalid));
     };
-    let presented: i64 = row.try_get("presented")?;
     let session_id: i64 = row.try_get("id")?;
     let user_id: i64 = row.try_get("user_id")?;
     let generation: i64 = row.try_get("generation")?;
-    let rotated_at: Option<i64> = row.try_get("rotated_at")?;
     let sealed_current: Option<String> = row.try_get("sealed_current")?;
-    let revoked_at: Option<i64> = row.try_get("revoked_at")?;
     let expires_at: i64 = row.try_get("expires_at")?;
-
-    if revoked_at.is_some() || expires_at <= now {
+    let presented = Presented {
+        generation: row.try_get("presented")?,
+        current: generation,
+        rotated_at: row.try_get("rotated_at")?,
+        revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+        expires_at,
+    };
+    let verdict = decide(presented, now, micros(lifetimes.grace));
+    if verdict == Rotation::Dead {
         return Ok(Some(Refresh::Invalid));
     }
-    let within_grace = rotated_at.is_some_and(|t| now - t <= micros(lifetimes.grace));
-    let current = presented == generation;
-    let raced = presented == generation - 1 && within_grace;
     // Reuse is judged on the refresh token alone: whoever replays a rotated-away token
     // must not dodge the revocation (and the log line) by sending a wrong access token.
-    if (current || raced) && !access_token_matches(&mut tx, access_token, session_id).await? {
+    if verdict != Rotation::Reuse
+        && !access_token_matches(&mut tx, access_token, session_id).await?
+    {
         return Ok(Some(Refresh::Invalid));
     }
 
-    let refresh_token_out = if current {
+    let refresh_token_out = if verdict == Rotation::Rotate {
         let next = token::generate();
         let sealed = token::seal(&next, refresh_token);
         let updated = sqlx::query(
@@ -189,7 +193,7 @@ async fn try_refresh(
         }
         insert_refresh(&mut tx, session_id, generation + 1, &next).await?;
         next
-    } else if raced {
+    } else if verdict == Rotation::RaceWithinGrace {
         match sealed_current.and_then(|s| token::open(&s, refresh_token)) {
             Some(token) => token,
             None => return Ok(Some(Refresh::Invalid)),

@@ -50,18 +50,6 @@ pub async fn is_enabled(pool: &AnyPool, user_id: i64) -> Result<bool, sqlx::Erro
     Ok(totp(pool, user_id).await?.is_some_and(|t| t.enabled))
 }
 
-/// The user's password hash: `None` if there is no such user, `Some(None)` for an
-/// account without a password (OAuth only).
-pub async fn password_hash(
-    pool: &AnyPool,
-    user_id: i64,
-) -> Result<Option<Option<String>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await
-}
-
 /// Starts (or restarts) a pending enrolment. False if 2FA is already on.
 pub async fn start_enrolment(
     tx: &mut Tx,

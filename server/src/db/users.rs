@@ -234,3 +234,29 @@ pub async fn password_hash(pool: &AnyPool, id: i64) -> Result<Option<String>, sq
             .await?;
     Ok(hash.flatten())
 }
+
+/// Whether a user with this id exists.
+pub async fn exists<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: i64,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Sets a user's password hash.
+pub async fn set_password(
+    tx: &mut Tx,
+    user_id: i64,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -111,7 +111,7 @@ async fn follow(
         return Err(ApiError::BadRequest("You cannot follow yourself.".into()));
     }
     let mut tx = state.db.begin().await?;
-    if !follows::user_exists(&mut *tx, id).await? {
+    if !crate::db::users::exists(&mut *tx, id).await? {
         return Err(NO_SUCH_USER);
     }
     if follows::exists(&mut *tx, user.id(), id).await? {
@@ -148,7 +148,7 @@ async fn unfollow(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     let mut tx = state.db.begin().await?;
-    if !follows::user_exists(&mut *tx, id).await? {
+    if !crate::db::users::exists(&mut *tx, id).await? {
         return Err(NO_SUCH_USER);
     }
     if !follows::delete(&mut tx, user.id(), id).await? {
@@ -208,7 +208,7 @@ const NO_SUCH_USER: ApiError = ApiError::NotFound("No such user.");
 const ALREADY_FOLLOWED: ApiError = ApiError::Conflict("You are already following this user.");
 
 async fn existing_user(state: &AppState, id: i64) -> Result<(), ApiError> {
-    if follows::user_exists(state.db.pool(), id).await? {
+    if crate::db::users::exists(state.db.pool(), id).await? {
         Ok(())
     } else {
         Err(NO_SUCH_USER)

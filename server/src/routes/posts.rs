@@ -172,7 +172,7 @@ async fn user_posts(
     Path(id): Path<i64>,
     Query(query): Query<PageQuery>,
 ) -> Result<axum::Json<Page<Post>>, ApiError> {
-    if !crate::db::follows::user_exists(state.db.pool(), id).await? {
+    if !crate::db::users::exists(state.db.pool(), id).await? {
         return Err(ApiError::NotFound("No such user."));
     }
     list(&state, user.id(), PostList::By(id), query).await

@@ -1,4 +1,5 @@
-//! `/api/tokens`: log in, refresh, log out.
+//! `/api/tokens`: log in (with a second step for 2FA accounts), refresh, log out. The
+//! steps live in [`crate::auth`].
 //!
 //! The access token goes to the client in the JSON body; the refresh token only in an
 //! HttpOnly cookie scoped to this path (auth rule 10), unless configured otherwise.
@@ -10,16 +11,17 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wire::{RefreshRequest, Token};
+use wire::{RefreshRequest, Token, TwoFactorLogin};
 
-use crate::auth::AuthUser;
+use crate::auth::login::{self, LoggedIn};
+use crate::auth::refresh::{self, Refreshed};
+use crate::auth::two_factor::{MALFORMED_CODE, Proof};
+use crate::auth::{AuthUser, second_factor, totp};
 use crate::db::now_micros;
-use crate::db::sessions::{self, Issued, Origin, Refresh};
+use crate::db::sessions::{self, Issued};
 use crate::error::ApiError;
-use crate::extract::{Client, basic_credentials, cookie, parse_json};
-use crate::routes::two_factor;
+use crate::extract::{Client, Json, basic_credentials, cookie, parse_json};
 use crate::startup::AppState;
-use crate::throttle;
 use crate::web::check_csrf;
 
 /// The refresh cookie's name, and the path it is scoped to.
@@ -27,7 +29,9 @@ pub const REFRESH_COOKIE: &str = "refresh_token";
 pub const REFRESH_COOKIE_PATH: &str = "/api/tokens";
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login, refresh, logout))
+    OpenApiRouter::new()
+        .routes(routes!(login, refresh, logout))
+        .routes(routes!(verify_two_factor))
 }
 
 /// Log in with HTTP Basic credentials (username or email, and password).
@@ -51,37 +55,13 @@ async fn login(
         tracing::info!("login failed: no usable Basic credentials");
         return Err(ApiError::BadCredentials);
     };
-    let user = crate::db::users::credentials_for_login(state.db.pool(), &name).await?;
-    // Throttled per account and address (auth rule 21), unknown names alike.
-    let account = throttle::account_key(user.as_ref().map(|u| u.id), &name);
-    state.throttle.check_login(&account, &client.ip)?;
-    let stored_hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
-    // Verified even when the user is unknown, against a dummy hash: same time, same answer.
-    let valid = state.hasher.verify(&password, stored_hash).await?;
-    let user = match user {
-        Some(user) if valid => user,
-        other => {
-            state.throttle.login_failed(&account, &client.ip);
-            tracing::info!(
-                user_id = other.map(|u| u.id),
-                "login failed: bad credentials"
-            );
-            return Err(ApiError::BadCredentials);
+    match login::with_password(&state, &client, &name, &password).await? {
+        LoggedIn::Tokens(issued) => Ok(token_response(&state, issued)),
+        // A 2FA account gets a challenge, not tokens.
+        LoggedIn::Challenge(challenge) => {
+            Ok((StatusCode::ACCEPTED, axum::Json(challenge)).into_response())
         }
-    };
-    state.throttle.login_succeeded(&account, &client.ip);
-    // A 2FA account gets a challenge (202), not tokens (auth rule 24).
-    let password_hash = user.password_hash.as_deref();
-    if let Some(challenge) =
-        two_factor::challenge_if_enabled(&state, user.id, password_hash).await?
-    {
-        return Ok(challenge);
     }
-    let mut tx = state.db.begin().await?;
-    let issued = sessions::create(&mut tx, user.id, &origin(&client), state.lifetimes()).await?;
-    tx.commit().await?;
-    tracing::info!(user_id = user.id, session_id = issued.session_id, "login");
-    Ok(token_response(&state, issued))
 }
 
 /// Get a new access token (and rotate the refresh token) with the refresh cookie.
@@ -127,44 +107,9 @@ async fn refresh(
         return Ok(unauthorized_clearing_cookie(&state, "No refresh token."));
     };
     let access_token = request.access_token.filter(|t| !t.is_empty());
-    let outcome = sessions::refresh(
-        &state.db,
-        &refresh_token,
-        access_token.as_deref(),
-        &origin(&client),
-        state.lifetimes(),
-    )
-    .await?;
-    match outcome {
-        Refresh::Issued(issued) => {
-            tracing::info!(
-                user_id = issued.user_id,
-                session_id = issued.session_id,
-                "refresh"
-            );
-            Ok(token_response(&state, issued))
-        }
-        Refresh::ReuseDetected {
-            session_id,
-            user_id,
-        } => {
-            tracing::warn!(
-                user_id,
-                session_id,
-                "refresh token reuse detected: session revoked"
-            );
-            Ok(unauthorized_clearing_cookie(
-                &state,
-                "The refresh token is no longer valid.",
-            ))
-        }
-        Refresh::Invalid => {
-            tracing::info!("refresh failed: unknown, expired or revoked token");
-            Ok(unauthorized_clearing_cookie(
-                &state,
-                "The refresh token is invalid or has expired.",
-            ))
-        }
+    match refresh::refresh(&state, &client, &refresh_token, access_token.as_deref()).await? {
+        Refreshed::Issued(issued) => Ok(token_response(&state, issued)),
+        Refreshed::Refused(description) => Ok(unauthorized_clearing_cookie(&state, description)),
     }
 }
 
@@ -194,11 +139,43 @@ async fn logout(
     Ok(response)
 }
 
-fn origin(client: &Client) -> Origin<'_> {
-    Origin {
-        ip: &client.ip,
-        user_agent: &client.user_agent,
-    }
+/// Finish a login with the challenge from `POST /api/tokens` and a code or a recovery code.
+///
+/// Answers like a login: the access token in the body, the refresh token in the cookie.
+/// A wrong code leaves the challenge usable until it expires or fails too often; a dead
+/// challenge answers 410, and the client asks for the password again.
+#[utoipa::path(
+    post, path = "/tokens/2fa", tag = "tokens",
+    request_body = TwoFactorLogin,
+    responses(
+        (status = 200, description = "Logged in; the refresh token is in the cookie", body = Token),
+        (status = 400, description = "Neither or both of `code` and `recovery_code`, or a malformed code", body = wire::ErrorBody),
+        (status = 401, description = "Wrong or replayed code; the challenge stays usable", body = wire::ErrorBody),
+        (status = 410, description = "The challenge expired, was used, or failed too often: log in again with the password", body = wire::ErrorBody),
+        (status = 429, description = "Too many wrong codes (`Retry-After`)", body = wire::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(ip = %client.ip))]
+async fn verify_two_factor(
+    State(state): State<AppState>,
+    client: Client,
+    Json(body): Json<TwoFactorLogin>,
+) -> Result<Response, ApiError> {
+    let proof = match (&body.code, &body.recovery_code) {
+        (Some(code), None) if totp::normalize_code(code).is_none() => {
+            return Err(ApiError::field("code", MALFORMED_CODE));
+        }
+        (Some(code), None) => Proof::Totp(code),
+        (None, Some(code)) => Proof::Recovery(code),
+        _ => {
+            return Err(ApiError::field(
+                "_schema",
+                "Send either code or recovery_code.",
+            ));
+        }
+    };
+    let issued = second_factor::answer(&state, &client, &body.challenge, proof).await?;
+    Ok(token_response(&state, issued))
 }
 
 /// The JSON token body with the refresh cookie set.

@@ -8,16 +8,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wire::{NewUser, UpdateMe, User};
 
-use crate::auth::AuthUser;
-use crate::db::sessions;
-use crate::db::users::{self, Changes, NewUserRow, UserRow};
-use crate::domain::{AboutMe, Email, NewPassword, Username};
-use crate::error::{ApiError, Validation};
+use crate::auth::{AuthUser, account};
+use crate::db::users::{self, UserRow};
+use crate::error::ApiError;
 use crate::extract::{Client, Json, Path};
 use crate::startup::AppState;
-
-const USERNAME_TAKEN: &str = "Use a different username.";
-const EMAIL_TAKEN: &str = "Use a different email.";
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -35,9 +30,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body = NewUser,
     responses(
         (status = 201, description = "Created; `Location` names the new user", body = User),
-        (status = 400, description = "Invalid or taken fields, under `errors.json`", body = wire::ErrorBody),
+        (status = 400, description = "Invalid fields, under `errors.json`; whether a username or email is taken is checked only when every field is valid", body = wire::ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = wire::ErrorBody),
         (status = 415, description = "Not a JSON request", body = wire::ErrorBody),
+        (status = 429, description = "Too many registrations from this address (`Retry-After`)", body = wire::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(ip = %client.ip))]
@@ -46,13 +42,7 @@ async fn register(
     client: Client,
     Json(body): Json<NewUser>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let new = ValidNewUser::parse(&state, &body).await?;
-    let password_hash = state.hasher.hash(new.password.expose()).await?;
-    let user = users::create(&state.db, &new.row(&password_hash))
-        .await
-        .map_err(taken_field)?;
-    tracing::info!(user_id = user.id, "registered");
-    let user = own(&user);
+    let user = own(&account::register(&state, &client, &body).await?);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, user.url.clone())],
@@ -101,18 +91,22 @@ async fn get_me(me: AuthUser) -> JsonBody<User> {
     JsonBody(own(&me.user))
 }
 
-/// Update my account; a new `password` needs the current one in `old_password`.
+/// Update my account; a new `password` or a different `email` needs the current password
+/// in `old_password`.
 ///
 /// Every field is optional. All changes are made together or not at all; a new password
-/// logs out every other session of the account.
+/// logs out every other session of the account, and a new email is announced to the old
+/// address, whose outstanding reset links die.
 #[utoipa::path(
     put, path = "/me", tag = "users",
     request_body = UpdateMe,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated record", body = User),
-        (status = 400, description = "Invalid or taken fields, or a wrong `old_password`", body = wire::ErrorBody),
+        (status = 400, description = "Invalid or taken fields, or a missing or wrong `old_password`", body = wire::ErrorBody),
         (status = 401, description = "No valid access token", body = wire::ErrorBody),
+        (status = 429, description = "Too many wrong current passwords in this session (`Retry-After`)", body = wire::ErrorBody),
+        (status = 503, description = "Too many passwords being checked right now (`Retry-After`)", body = wire::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(user_id = me.id(), ip = %client.ip))]
@@ -122,214 +116,11 @@ async fn update_me(
     me: AuthUser,
     Json(body): Json<UpdateMe>,
 ) -> Result<JsonBody<User>, ApiError> {
-    let update = ValidUpdate::parse(&state, &client, &me, &body).await?;
-    let password_hash = match &update.password {
-        Some(p) => Some(state.hasher.hash(p.expose()).await?),
-        None => None,
-    };
-    let mut tx = state.db.begin().await?;
-    let changes = update.changes(password_hash.as_deref());
-    let user = users::update(&mut tx, me.id(), &changes)
-        .await
-        .map_err(taken_field)?;
-    // Auth rule 16: a new password logs out whoever else holds a session of the account.
-    let revoked = match password_hash {
-        Some(_) => {
-            Some(sessions::revoke_all_for_user(&mut tx, me.id(), Some(me.session_id)).await?)
-        }
-        None => None,
-    };
-    tx.commit().await?;
-    if let Some(revoked) = revoked {
-        tracing::info!(revoked_sessions = revoked, "password changed");
-    }
+    let user = account::update(&state, &me, &body).await?;
     Ok(JsonBody(own(&user)))
 }
 
 /// A user's record as they see it themselves: with the email.
 fn own(user: &UserRow) -> User {
     user.to_wire(Some(user.id))
-}
-
-/// A write that lost a race for a username or email: the same answer as the check gives.
-fn taken_field(e: sqlx::Error) -> ApiError {
-    match users::conflict(&e) {
-        Some("email") => ApiError::field("email", EMAIL_TAKEN),
-        Some(_) => ApiError::field("username", USERNAME_TAKEN),
-        None => e.into(),
-    }
-}
-
-/// Records the "taken" errors of a username and an email that parsed.
-async fn check_taken(
-    state: &AppState,
-    v: &mut Validation,
-    username: Option<&Username>,
-    email: Option<&Email>,
-    except: Option<i64>,
-) -> Result<(), ApiError> {
-    if username.is_none() && email.is_none() {
-        return Ok(());
-    }
-    let taken = users::taken(
-        state.db.pool(),
-        username.map(Username::as_str),
-        email.map(Email::as_str),
-        except,
-    )
-    .await?;
-    if taken.username {
-        refuse(v, "username", USERNAME_TAKEN);
-    }
-    if taken.email {
-        refuse(v, "email", EMAIL_TAKEN);
-    }
-    Ok(())
-}
-
-fn refuse(v: &mut Validation, field: &str, message: &str) {
-    v.check::<()>(field, Err(message.to_owned()));
-}
-
-/// A registration whose every field passed validation.
-struct ValidNewUser {
-    username: Username,
-    email: Email,
-    password: NewPassword,
-    about_me: AboutMe,
-}
-
-impl ValidNewUser {
-    /// Parses every field, reporting all the errors at once, taken names included.
-    async fn parse(state: &AppState, body: &NewUser) -> Result<Self, ApiError> {
-        let mut v = Validation::default();
-        let username = v.check("username", Username::parse(&body.username));
-        let email = v.check("email", Email::parse(&body.email));
-        let password = v.check("password", NewPassword::parse(&body.password));
-        let about_me = v.check(
-            "about_me",
-            AboutMe::parse(body.about_me.as_deref().unwrap_or_default()),
-        );
-        check_taken(state, &mut v, username.as_ref(), email.as_ref(), None).await?;
-        match (username, email, password, about_me) {
-            (Some(username), Some(email), Some(password), Some(about_me)) if v.is_empty() => {
-                Ok(Self {
-                    username,
-                    email,
-                    password,
-                    about_me,
-                })
-            }
-            _ => Err(ApiError::Validation(v.into_errors())),
-        }
-    }
-
-    fn row<'a>(&'a self, password_hash: &'a str) -> NewUserRow<'a> {
-        NewUserRow {
-            username: self.username.as_str(),
-            email: self.email.as_str(),
-            password_hash,
-            about_me: self.about_me.as_str(),
-        }
-    }
-}
-
-/// A `PUT /me` whose every present field passed validation (and whose `old_password`
-/// is right, when a new password is asked for).
-struct ValidUpdate {
-    username: Option<Username>,
-    email: Option<Email>,
-    about_me: Option<AboutMe>,
-    password: Option<NewPassword>,
-}
-
-impl ValidUpdate {
-    async fn parse(
-        state: &AppState,
-        client: &Client,
-        me: &AuthUser,
-        body: &UpdateMe,
-    ) -> Result<Self, ApiError> {
-        let mut v = Validation::default();
-        let username = optional(
-            &mut v,
-            "username",
-            body.username.as_deref(),
-            Username::parse,
-        );
-        let email = optional(&mut v, "email", body.email.as_deref(), Email::parse);
-        let about_me = optional(&mut v, "about_me", body.about_me.as_deref(), AboutMe::parse);
-        let password = optional(
-            &mut v,
-            "password",
-            body.password.as_deref(),
-            NewPassword::parse,
-        );
-        check_taken(
-            state,
-            &mut v,
-            username.as_ref(),
-            email.as_ref(),
-            Some(me.id()),
-        )
-        .await?;
-        if body.password.is_some() {
-            check_old_password(state, client, me, &mut v, body.old_password.as_deref()).await?;
-        }
-        v.finish()?;
-        Ok(Self {
-            username,
-            email,
-            about_me,
-            password,
-        })
-    }
-
-    fn changes<'a>(&'a self, password_hash: Option<&'a str>) -> Changes<'a> {
-        Changes {
-            username: self.username.as_ref().map(Username::as_str),
-            email: self.email.as_ref().map(Email::as_str),
-            about_me: self.about_me.as_ref().map(AboutMe::as_str),
-            password_hash,
-        }
-    }
-}
-
-/// Parses a field of a partial update, if it is there.
-fn optional<T>(
-    v: &mut Validation,
-    field: &str,
-    value: Option<&str>,
-    parse: fn(&str) -> Result<T, String>,
-) -> Option<T> {
-    value.and_then(|s| v.check(field, parse(s)))
-}
-
-/// A new password must come with the current one: a stolen access token alone must not
-/// be enough to take the account over, nor to guess the password here without limit: wrong
-/// guesses count with the other re-authentication failures (2FA changes) of the account.
-/// Accounts without a password (OAuth only) set one through the password reset instead.
-async fn check_old_password(
-    state: &AppState,
-    client: &Client,
-    me: &AuthUser,
-    v: &mut Validation,
-    old_password: Option<&str>,
-) -> Result<(), ApiError> {
-    let Some(old_password) = old_password else {
-        refuse(
-            v,
-            "old_password",
-            "Give your current password to set a new one.",
-        );
-        return Ok(());
-    };
-    state.throttle.check_two_factor(me.id(), &client.ip)?;
-    let stored = users::password_hash(state.db.pool(), me.id()).await?;
-    if !state.hasher.verify(old_password, stored.as_deref()).await? {
-        state.throttle.two_factor_failed(me.id(), &client.ip);
-        tracing::info!("password change refused: wrong current password");
-        refuse(v, "old_password", "The current password is wrong.");
-    }
-    Ok(())
 }

@@ -46,6 +46,8 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
             dir.path().join("outbox").display().to_string(),
         ),
         ("PUBLIC_URL".into(), "http://localhost:8080".into()),
+        // Every test registers its users from 127.0.0.1; the registration tests set it low.
+        ("THROTTLE_REGISTER_ADDRESS".into(), "10000/3600".into()),
     ]);
     for (k, v) in overrides {
         env.insert((*k).to_owned(), (*v).to_owned());

@@ -2,13 +2,19 @@
 //! One binary, so the server library compiles once for all of them.
 
 mod account;
+mod avatars;
 mod bad_input;
+mod email_change;
 mod follows;
+mod guessing;
 mod helpers;
+mod me;
 mod meta;
 mod origins;
 mod pagination;
 mod posts;
+mod refresh;
+mod registration;
 mod reset;
 mod security;
 mod seed;
@@ -16,4 +22,5 @@ mod sessions;
 mod throttle;
 mod tokens;
 mod two_factor;
+mod two_factor_login;
 mod users;

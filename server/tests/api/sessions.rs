@@ -161,3 +161,68 @@ async fn sessions_need_a_valid_access_token() {
         .await
         .assert_error(401);
 }
+
+/// Every 2FA change ends the account's other sessions (a thief's among them), as a new
+/// password does; the session that made the change stays.
+#[tokio::test]
+async fn two_factor_changes_end_every_other_session() {
+    use crate::account::{answer_challenge, code, enable_2fa};
+
+    let app = spawn_app().await;
+    let susan = app.user("susan").await;
+    let (thief_access, thief_refresh) = login_as(&app, "susan", FIREFOX_ON_WINDOWS).await;
+    // Confirmed with the previous step's code, in a step that has a few seconds left.
+    let (secret, recovery) = enable_2fa(&app, &susan).await;
+    app.get("/api/me")
+        .bearer(&thief_access)
+        .send()
+        .await
+        .assert_error(401);
+    app.refresh(&thief_refresh).await.assert_error(401);
+    let mine = || app.get("/api/me").bearer(&susan.access_token).send();
+    mine().await.assert_status(200);
+
+    // A second device logs in with a code; new recovery codes end its session.
+    let second = |step: i64| {
+        let app = &app;
+        let secret = &secret;
+        async move {
+            let c = app.login("susan", PASSWORD).await;
+            c.assert_status(202);
+            let c = c.body["challenge"].as_str().unwrap().to_owned();
+            let answer = answer_challenge(app, &c, &code(secret, step)).await;
+            answer.assert_status(200);
+            answer.body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let device = second(0).await;
+    let regenerated = app
+        .post("/api/me/2fa/recovery-codes")
+        .bearer(&susan.access_token)
+        .json(&json!({"password": PASSWORD, "code": recovery[0]}))
+        .send()
+        .await;
+    regenerated.assert_status(200);
+    app.get("/api/me")
+        .bearer(&device)
+        .send()
+        .await
+        .assert_error(401);
+    mine().await.assert_status(200);
+
+    // And turning 2FA off ends it too.
+    let device = second(1).await;
+    let new_code = regenerated.body["recovery_codes"][0].as_str().unwrap();
+    app.delete("/api/me/2fa")
+        .bearer(&susan.access_token)
+        .json(&json!({"password": PASSWORD, "code": new_code}))
+        .send()
+        .await
+        .assert_status(204);
+    app.get("/api/me")
+        .bearer(&device)
+        .send()
+        .await
+        .assert_error(401);
+    mine().await.assert_status(200);
+}

@@ -123,7 +123,7 @@ async fn forwarded_for_is_ignored_unless_the_proxy_is_trusted() {
 
 #[tokio::test]
 async fn guessing_the_current_password_through_put_me_is_throttled() {
-    let app = spawn_app_with(&[("THROTTLE_TWO_FACTOR_ACCOUNT", "3/60")]).await;
+    let app = spawn_app_with(&[("THROTTLE_REAUTH", "3/60")]).await;
     let susan = app.user("susan").await;
     let change = |old: &'static str| {
         app.put("/api/me")
