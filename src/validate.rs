@@ -93,6 +93,20 @@ pub fn password_reset(new: &str, new2: &str) -> FieldErrors {
     errors
 }
 
+/// The edit-profile form: a new email address needs the current password, as the server
+/// requires (it would let a stolen session take the account over).
+pub fn profile_change(email_changed: bool, old_password: &str) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    if email_changed && old_password.is_empty() {
+        add(
+            &mut errors,
+            "old_password",
+            "Enter your current password to change your email.",
+        );
+    }
+    errors
+}
+
 /// A password typed again to confirm a security change.
 pub fn password_again(password: &str) -> FieldErrors {
     let mut errors = FieldErrors::new();
@@ -156,6 +170,16 @@ pub fn post_chars_left(text: &str) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_email_needs_the_current_password() {
+        assert_eq!(
+            profile_change(true, "")["old_password"],
+            ["Enter your current password to change your email."]
+        );
+        assert!(profile_change(true, "hunter22").is_empty());
+        assert!(profile_change(false, "").is_empty());
+    }
 
     #[test]
     fn registration_needs_matching_long_enough_passwords() {

@@ -92,6 +92,11 @@ test('user pages pass the audit', async ({ request, page, loginPage }) => {
 test('settings and editing pass the audit', async ({ request, page, loginPage }) => {
   const { me } = await loggedIn(request, loginPage);
   await visitAndAudit(page, '/settings/profile', 'Edit profile');
+  // A new email asks for the current password; sent without it, the field says so.
+  await page.getByLabel('Email address').fill(`new-${me.email}`);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByLabel('Current password')).toHaveAttribute('aria-invalid', 'true');
+  await audit(page, 'profile form asking for the current password');
   await visitAndAudit(page, '/settings/password', 'Change password');
 
   await page.goto(`/user/${me.username}`);

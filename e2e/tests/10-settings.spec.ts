@@ -59,3 +59,57 @@ test('changing the password needs the current one', async ({ request, page, logi
   await shell.logout();
   await loginPage.login({ ...me, password: newPassword });
 });
+
+test('changing the email needs the current password, shown beside its field', async ({
+  request,
+  page,
+  loginPage,
+  shell,
+}) => {
+  const me = newAccount('mover');
+  await register(request, me);
+  await loginPage.goto();
+  await loginPage.login(me);
+  const newEmail = `moved-${me.email}`;
+
+  await page.goto('/settings/profile');
+  const email = page.getByLabel('Email address');
+  await expect(email).toHaveValue(me.email);
+  const current = page.getByLabel('Current password');
+  const currentError = page.locator('#old_password-error');
+  const save = page.getByRole('button', { name: 'Save' });
+  // Not asked while the email stays; asked as soon as it differs.
+  await expect(current).toHaveCount(0);
+  await email.fill(newEmail);
+  await expect(current).toBeVisible();
+  await expect(current).toHaveAttribute('autocomplete', 'current-password');
+  await expect(current).toHaveAttribute('aria-describedby', 'old_password-hint old_password-error');
+  await email.fill(me.email);
+  await expect(current).toHaveCount(0);
+  await email.fill(newEmail);
+
+  // Left empty: the page says so beside the field, before asking the server.
+  await save.click();
+  await expect(current).toHaveAttribute('aria-invalid', 'true');
+  await expect(currentError).toHaveText('Enter your current password to change your email.');
+
+  // A wrong one: the server's error, beside the same field; nothing changed.
+  await current.fill('not-the-password');
+  await save.click();
+  await expect(currentError).not.toHaveText('Enter your current password to change your email.');
+  await expect(currentError).toHaveText(/\S/);
+  await expect(current).toHaveAttribute('aria-invalid', 'true');
+  await expect(email).toHaveValue(newEmail);
+  await expect(page).toHaveURL('/settings/profile');
+
+  // The right one saves, and the new address is the account's.
+  await current.fill(me.password);
+  await save.click();
+  await expect(shell.flash('Your profile has been updated.')).toBeVisible();
+  await expect(page).toHaveURL(`/user/${me.username}`);
+  await page.goto('/settings/profile');
+  await expect(page.getByLabel('Email address')).toHaveValue(newEmail);
+  await expect(page.getByLabel('Current password')).toHaveCount(0);
+  await shell.logout();
+  await loginPage.login({ ...me, email: newEmail }, 'email');
+});

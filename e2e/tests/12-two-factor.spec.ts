@@ -155,3 +155,46 @@ test('a sign-in left waiting past its challenge goes back to the password step',
   await codeStep.enterCode(totp(secret, step + 1), me.username);
   await shell.expectLoggedInAs(me.username);
 });
+
+test('five wrong codes use the sign-in up: the next attempt goes back to the password step', async ({
+  request,
+  page,
+  loginPage,
+  shell,
+}) => {
+  const me = newAccount('fumbler');
+  await register(request, me);
+  const { secret, step } = await enableTwoFactor(request, me);
+  await loginPage.goto();
+  const codeStep = await loginPage.toCodeStep(me);
+
+  // The server lets one challenge survive five wrong codes (the default), each refused
+  // on the code step.
+  const attempt = async (code: string): Promise<number> => {
+    const answer = page.waitForResponse(
+      (r) => r.url().endsWith('/api/tokens/2fa') && r.request().method() === 'POST',
+    );
+    await codeStep.code.fill(code);
+    await codeStep.verify.click();
+    return (await answer).status();
+  };
+  for (let n = 1; n <= 5; n++) {
+    expect(await attempt(wrongCode(secret, currentStep())), `wrong code ${n}`).toBe(401);
+    await expect(codeStep.alert).toHaveText('The code is incorrect.');
+    await expect(codeStep.heading).toBeVisible();
+  }
+
+  // The sixth finds the challenge gone (410 Gone): back to the password, saying why,
+  // long before the page's own five-minute timer.
+  expect(await attempt(wrongCode(secret, currentStep()))).toBe(410);
+  await expect(page.getByRole('heading', { name: 'Log in', level: 1 })).toBeVisible();
+  await expect(loginPage.alert).toHaveText('That sign-in attempt expired. Enter your password again.');
+  await expect(loginPage.password).toBeFocused();
+  await expect(codeStep.code).toHaveCount(0);
+  await shell.expectLoggedOut();
+
+  // A new password step, a new challenge: the code works.
+  const again = await loginPage.toCodeStep(me);
+  await again.enterCode(totp(secret, step + 1), me.username);
+  await shell.expectLoggedInAs(me.username);
+});

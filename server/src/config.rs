@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use secrecy::SecretString;
 
+use crate::origin::origin_of;
+
 /// The `SameSite` attribute of the refresh cookie.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SameSite {
@@ -246,16 +248,18 @@ impl Config {
                 .context("TWO_FACTOR_CHALLENGE_MAX_FAILURES must be a number above 0")?,
         };
 
-        let public_url = get("PUBLIC_URL")
-            .unwrap_or_else(|| "http://localhost:8080".into())
-            .trim_end_matches('/')
-            .to_owned();
+        let public_url = crate::origin::public_url(
+            get("PUBLIC_URL")
+                .as_deref()
+                .unwrap_or("http://localhost:8080"),
+        )?;
         let allowed_origins = match get("ALLOWED_ORIGINS") {
             Some(list) => list
                 .split(',')
-                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .map(str::trim)
                 .filter(|o| !o.is_empty())
-                .collect(),
+                .map(|o| origin_of(o).context("ALLOWED_ORIGINS lists origins"))
+                .collect::<anyhow::Result<_>>()?,
             None => vec![origin_of(&public_url)?],
         };
         let refresh_cookie_same_site = match get("REFRESH_COOKIE_SAMESITE").as_deref() {
@@ -299,7 +303,9 @@ impl Config {
              Make one with `openssl rand -base64 32` (cargo xtask run makes one in data/).",
         )?;
         let secret_key_previous = secret("SECRET_KEY_PREVIOUS")?;
-        let api_origin = get("API_ORIGIN").map(|o| o.trim_end_matches('/').to_owned());
+        let api_origin = get("API_ORIGIN")
+            .map(|o| origin_of(o.trim()).context("API_ORIGIN is an origin"))
+            .transpose()?;
         let access_token_audience = match get("ACCESS_TOKEN_AUDIENCE") {
             Some(aud) => aud.trim().to_owned(),
             None => format!(
@@ -363,18 +369,6 @@ impl Config {
     }
 }
 
-/// `scheme://host[:port]` of a URL, as browsers send it in `Origin`.
-fn origin_of(url: &str) -> anyhow::Result<String> {
-    let (scheme, rest) = url
-        .split_once("://")
-        .with_context(|| format!("PUBLIC_URL must be an absolute URL, not {url:?}"))?;
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.is_empty() {
-        bail!("PUBLIC_URL has no host: {url:?}");
-    }
-    Ok(format!("{scheme}://{authority}"))
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -431,6 +425,48 @@ mod tests {
         let c = config(&[("PUBLIC_URL", "https://blog.example.com/app/")]).unwrap();
         assert_eq!(c.public_url, "https://blog.example.com/app");
         assert_eq!(c.allowed_origins, ["https://blog.example.com"]);
+    }
+
+    #[test]
+    fn origins_compare_as_the_url_standard_serialises_them() {
+        let c = config(&[
+            ("PUBLIC_URL", "HTTPS://Blog.Example.com:443/App/"),
+            (
+                "ALLOWED_ORIGINS",
+                "HTTPS://Example.com:443, http://LOCALHOST:80/, http://127.0.0.1:8080, https://bücher.example",
+            ),
+            ("API_ORIGIN", "HTTPS://API.example.com:443/"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.allowed_origins,
+            [
+                "https://example.com",
+                "http://localhost",
+                "http://127.0.0.1:8080",
+                "https://xn--bcher-kva.example"
+            ]
+        );
+        // The path is kept as written: it is part of every link.
+        assert_eq!(c.public_url, "https://blog.example.com/App");
+        assert_eq!(c.api_origin.as_deref(), Some("https://api.example.com"));
+        let c = config(&[("PUBLIC_URL", "HTTP://Example.com:8080")]).unwrap();
+        assert_eq!(c.allowed_origins, ["http://example.com:8080"]);
+    }
+
+    #[test]
+    fn only_http_origins_are_allowed() {
+        for (key, value) in [
+            ("ALLOWED_ORIGINS", "null"),
+            ("ALLOWED_ORIGINS", "https://ok.example, example.com"),
+            ("ALLOWED_ORIGINS", "file:///etc/passwd"),
+            ("PUBLIC_URL", "blog.example.com"),
+            ("PUBLIC_URL", "https://blog.example.com/?x=1"),
+            ("API_ORIGIN", "data:text/plain,hi"),
+        ] {
+            let err = config(&[(key, value)]).unwrap_err();
+            assert!(format!("{err:#}").contains(key), "{key}: {err:#}");
+        }
     }
 
     #[test]

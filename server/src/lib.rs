@@ -4,12 +4,16 @@
 //! resource) → [`domain`] (parsed input) → [`db`] (queries), with [`auth`] naming the caller.
 
 pub mod auth;
+pub mod catch_panic;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod mail;
+pub mod origin;
+#[cfg(test)]
+mod prop_tests;
 pub mod routes;
 pub mod secrets;
 pub mod startup;

@@ -140,6 +140,8 @@ pub fn router(state: AppState) -> Router {
     openapi.merge(well_known_doc);
     let api = crate::routes::with_fallbacks(api.merge(crate::routes::docs::router(openapi)))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        // Inside CORS, so that a cross-origin SPA can read the 500 too.
+        .layer(axum::middleware::from_fn(crate::catch_panic::catch_panic))
         .layer(crate::web::cors(&state.config));
     let app = Router::new()
         .nest("/api", api)

@@ -21,4 +21,11 @@ pub fn init(json: bool) {
     } else {
         builder.try_init()
     };
+    // The default hook prints a panic's message, which may quote the input that caused it
+    // (a query value, a header): log where it happened instead. `web::catch_panic` adds
+    // the request's path and answers the client.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(ToString::to_string).unwrap_or_default();
+        tracing::error!(%location, "panic");
+    }));
 }

@@ -33,13 +33,17 @@ pub fn spa(config: &Config) -> Router<AppState> {
 /// CORS for the API: an allow-list of origins, with credentials; never `*`, never a
 /// reflected arbitrary origin (contract deviation 5).
 pub fn cors(config: &Config) -> CorsLayer {
-    let origins: Vec<HeaderValue> = config
-        .allowed_origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
+    let allowed = config.allowed_origins.clone();
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        // Browsers already send the serialised form; anything else is compared in it too.
+        // The answer names the request's own `Origin`, as CORS requires.
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origin
+                .to_str()
+                .ok()
+                .and_then(normal_origin)
+                .is_some_and(|o| allowed.contains(&o))
+        }))
         .allow_credentials(true)
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
@@ -61,9 +65,13 @@ pub fn check_csrf(headers: &HeaderMap, config: &Config) -> Result<(), ApiError> 
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
-    let origin = origin.to_str().unwrap_or_default().trim_end_matches('/');
-    let allowed =
-        config.allowed_origins.iter().any(|o| o == origin) || same_origin_as_host(origin, headers);
+    let allowed = origin
+        .to_str()
+        .ok()
+        .and_then(normal_origin)
+        .is_some_and(|origin| {
+            config.allowed_origins.contains(&origin) || same_origin_as_host(&origin, headers)
+        });
     if allowed {
         Ok(())
     } else {
@@ -73,15 +81,27 @@ pub fn check_csrf(headers: &HeaderMap, config: &Config) -> Result<(), ApiError> 
     }
 }
 
-/// Whether `Origin` names the host the request was sent to: a same-origin request from
-/// the page this server served, whatever name it was reached by.
+/// An `Origin` header in the form `ALLOWED_ORIGINS` is kept in; `None` for `null` and
+/// anything else that is not an http(s) origin.
+fn normal_origin(origin: &str) -> Option<String> {
+    crate::origin::origin_of(origin).ok()
+}
+
+/// Whether `Origin` (normalised) names the host the request was sent to: a same-origin
+/// request from the page this server served, whatever name it was reached by. The scheme
+/// is the origin's own: behind a TLS proxy, this server sees plain HTTP.
 fn same_origin_as_host(origin: &str, headers: &HeaderMap) -> bool {
     let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
         return false;
     };
-    origin.split_once("://").is_some_and(|(scheme, authority)| {
-        (scheme == "http" || scheme == "https") && authority == host
-    })
+    let Some((scheme, _)) = origin.split_once("://") else {
+        return false;
+    };
+    // A Host header with a path or user info is no host at all.
+    if host.contains(['/', '@', '?', '#', '\\']) {
+        return false;
+    }
+    normal_origin(&format!("{scheme}://{host}")).is_some_and(|own| own == origin)
 }
 
 /// The Content-Security-Policy of every HTML page (auth rule 8). The SPA's loader is an
@@ -105,6 +125,7 @@ pub fn content_security_policy(config: &Config) -> String {
 pub fn with_layers(router: Router, config: &Config) -> Router {
     let csp =
         HeaderValue::from_str(&content_security_policy(config)).expect("the CSP is plain ASCII");
+    // `PUBLIC_URL` is stored normalised, so its scheme is lowercase.
     let hsts = config.public_url.starts_with("https://");
     let trust_proxy = config.trust_proxy;
     router
@@ -234,6 +255,110 @@ mod tests {
         assert!(
             !csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"),
             "{csp}"
+        );
+    }
+
+    fn request_headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        for (k, v) in pairs {
+            h.insert(k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn csrf_compares_origins_in_their_serialised_form() {
+        let c = config(&[("ALLOWED_ORIGINS", "HTTPS://Example.com:443")]);
+        for allowed in [
+            "https://example.com",
+            "https://EXAMPLE.com:443",
+            "https://example.com/",
+        ] {
+            let h = request_headers(&[(header::ORIGIN, allowed)]);
+            assert!(check_csrf(&h, &c).is_ok(), "{allowed}");
+        }
+        for refused in [
+            "http://example.com",
+            "https://example.com:8443",
+            "https://example.com.evil.example",
+            "https://example.com@evil.example",
+            "null",
+            "example.com",
+        ] {
+            let h = request_headers(&[(header::ORIGIN, refused)]);
+            assert!(
+                matches!(check_csrf(&h, &c), Err(ApiError::Forbidden(_))),
+                "{refused}"
+            );
+        }
+    }
+
+    #[test]
+    fn csrf_accepts_the_host_the_request_was_sent_to() {
+        let c = config(&[("ALLOWED_ORIGINS", "https://example.com")]);
+        let ok = request_headers(&[
+            (header::ORIGIN, "http://localhost:8080"),
+            (header::HOST, "LocalHost:8080"),
+        ]);
+        assert!(check_csrf(&ok, &c).is_ok());
+        let ok = request_headers(&[
+            (header::ORIGIN, "https://blog.example"),
+            (header::HOST, "blog.example:443"),
+        ]);
+        assert!(check_csrf(&ok, &c).is_ok());
+        for host in [
+            "localhost:8081",
+            "evil.example@localhost:8080",
+            "localhost:8080/x",
+        ] {
+            let h = request_headers(&[
+                (header::ORIGIN, "http://localhost:8080"),
+                (header::HOST, host),
+            ]);
+            assert!(check_csrf(&h, &c).is_err(), "{host}");
+        }
+    }
+
+    #[tokio::test]
+    async fn cors_answers_an_allowed_origin_whatever_its_configured_spelling() {
+        use tower::ServiceExt;
+        let c = config(&[("ALLOWED_ORIGINS", "HTTPS://Example.com:443")]);
+        let app = Router::new()
+            .route("/", axum::routing::get(|| async { "ok" }))
+            .layer(cors(&c));
+        let preflight = |origin: &'static str| {
+            axum::http::Request::builder()
+                .method(Method::OPTIONS)
+                .uri("/")
+                .header(header::ORIGIN, origin)
+                .header(header::ACCESS_CONTROL_REQUEST_METHOD, "PUT")
+                .body(Body::empty())
+                .unwrap()
+        };
+        let res = app
+            .clone()
+            .oneshot(preflight("https://example.com"))
+            .await
+            .unwrap();
+        assert_eq!(
+            res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://example.com"
+        );
+        assert_eq!(
+            res.headers()[header::ACCESS_CONTROL_ALLOW_CREDENTIALS],
+            "true"
+        );
+        let res = app
+            .oneshot(preflight("https://evil.example"))
+            .await
+            .unwrap();
+        assert!(
+            !res.headers()
+                .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
         );
     }
 

@@ -10,8 +10,9 @@ use crate::api::use_session;
 use crate::components::{Field, FieldKind, FormAlert, Loading};
 use crate::flash::use_flashes;
 use crate::routes::AppRoute;
+use crate::validate;
 
-const FIELDS: [&str; 3] = ["username", "email", "about_me"];
+const FIELDS: [&str; 4] = ["username", "email", "about_me", "old_password"];
 
 /// Edit one's username, email and "about me".
 #[component]
@@ -40,12 +41,26 @@ pub fn EditProfilePage() -> impl IntoView {
     }
 }
 
-/// Only changed fields are sent, so an unchanged username is never re-checked.
-fn changes(before: &User, username: &str, email: &str, about_me: &str) -> UpdateMe {
+/// Whether `email` (as typed, trimmed) is another address than the account's.
+fn email_changed(before: &User, email: &str) -> bool {
+    email.trim() != before.email.as_deref().unwrap_or_default()
+}
+
+/// Only changed fields are sent, so an unchanged username is never re-checked; the
+/// current password goes with a new email address only.
+fn changes(
+    before: &User,
+    username: &str,
+    email: &str,
+    about_me: &str,
+    old_password: &str,
+) -> UpdateMe {
+    let email_changed = email_changed(before, email);
     UpdateMe {
         username: (username != before.username).then(|| username.to_owned()),
-        email: (Some(email) != before.email.as_deref()).then(|| email.to_owned()),
+        email: email_changed.then(|| email.to_owned()),
         about_me: (about_me != before.about_me).then(|| about_me.to_owned()),
+        old_password: email_changed.then(|| old_password.to_owned()),
         ..UpdateMe::default()
     }
 }
@@ -58,15 +73,20 @@ fn ProfileForm(user: User) -> impl IntoView {
     let username = RwSignal::new(user.username.clone());
     let email = RwSignal::new(user.email.clone().unwrap_or_default());
     let about_me = RwSignal::new(user.about_me.clone());
+    let old_password = RwSignal::new(String::new());
     let form = FormState::new();
     let back = AppRoute::User(user.username.clone()).path();
     let before = StoredValue::new(user);
+    // Asked for only while the email differs from the account's.
+    let needs_password =
+        Memo::new(move |_| email.with(|e| before.with_value(|b| email_changed(b, e))));
     let save = Action::new_local(move |update: &UpdateMe| {
         let update = update.clone();
         let navigate = navigate.clone();
         async move {
             match session.client().update_me(&update).await {
                 Ok(user) => {
+                    old_password.set(String::new());
                     let path = AppRoute::User(user.username.clone()).path();
                     session.set_user(user);
                     flashes.success("Your profile has been updated.");
@@ -79,12 +99,20 @@ fn ProfileForm(user: User) -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         form.clear();
+        let password = old_password.get_untracked();
+        if !form.check(validate::profile_change(
+            needs_password.get_untracked(),
+            &password,
+        )) {
+            return;
+        }
         let update = before.with_value(|before| {
             changes(
                 before,
                 username.get_untracked().trim(),
                 email.get_untracked().trim(),
                 about_me.get_untracked().trim(),
+                &password,
             )
         });
         if update == UpdateMe::default() {
@@ -101,6 +129,12 @@ fn ProfileForm(user: User) -> impl IntoView {
                 autocomplete="username" required=true maxlength=limits::USERNAME_MAX_CHARS />
             <Field label="Email address" name="email" value=email errors=form.field("email")
                 kind=FieldKind::Email autocomplete="email" required=true maxlength=limits::EMAIL_MAX_CHARS />
+            <Show when=move || needs_password.get()>
+                <Field label="Current password" name="old_password" value=old_password
+                    errors=form.field("old_password") kind=FieldKind::Password
+                    autocomplete="current-password" required=true
+                    hint=Signal::stored("Needed to change your email address.".to_owned()) />
+            </Show>
             <Field label="About me" name="about_me" value=about_me errors=form.field("about_me")
                 kind=FieldKind::TextArea maxlength=limits::ABOUT_ME_MAX_CHARS />
             <div class="actions">
@@ -110,5 +144,51 @@ fn ProfileForm(user: User) -> impl IntoView {
                 <A href=back>"Cancel"</A>
             </div>
         </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wire::Timestamp;
+
+    use super::*;
+
+    fn susan() -> User {
+        User {
+            id: 1,
+            username: "susan".into(),
+            email: Some("susan@example.com".into()),
+            about_me: String::new(),
+            avatar_url: "/api/avatars/1?d=identicon".into(),
+            first_seen: Timestamp::from_micros(0),
+            last_seen: Timestamp::from_micros(0),
+            posts_url: "/api/users/1/posts".into(),
+            url: "/api/users/1".into(),
+            has_password: true,
+        }
+    }
+
+    #[test]
+    fn a_new_email_goes_with_the_current_password() {
+        let update = changes(&susan(), "susan", "new@example.com", "", "hunter22");
+        assert_eq!(update.email.as_deref(), Some("new@example.com"));
+        assert_eq!(update.old_password.as_deref(), Some("hunter22"));
+        assert_eq!(update.username, None);
+    }
+
+    #[test]
+    fn the_password_is_not_sent_when_the_email_stays() {
+        let update = changes(
+            &susan(),
+            "susan2",
+            "susan@example.com",
+            "Hi",
+            "typed anyway",
+        );
+        assert_eq!(update.old_password, None);
+        assert_eq!(update.email, None);
+        assert_eq!(update.username.as_deref(), Some("susan2"));
+        assert!(!email_changed(&susan(), " susan@example.com "));
+        assert!(email_changed(&susan(), "Susan@example.com"));
     }
 }

@@ -15,6 +15,10 @@ use crate::validate::{self, FieldErrors};
 /// What the password step says after the code step gave up.
 const EXPIRED: &str = "This sign-in has expired. Log in again with your password.";
 
+/// What the password step says when the server declared the challenge dead (410 Gone):
+/// expired, used up by wrong codes, or unknown to it.
+pub const CHALLENGE_GONE: &str = "That sign-in attempt expired. Enter your password again.";
+
 /// The longest a challenge lives (auth rule 24); also the fallback when the browser's clock
 /// disagrees with the server's.
 const CHALLENGE_TTL_MS: f64 = 300_000.0;
@@ -173,7 +177,9 @@ fn CodeStep(
                 Err(_) if challenge.with_value(Pending::expired) => {
                     on_back.run(Some(EXPIRED.into()));
                 }
-                // Wrong, replayed, or the challenge is gone: the server says which.
+                // The server no longer takes any code for this challenge.
+                Err(err) if err.is_status(410) => on_back.run(Some(CHALLENGE_GONE.into())),
+                // Wrong or replayed: the server says which.
                 Err(err) if err.is_status(401) => {
                     form.fail(err.description().unwrap_or("The code was not accepted."));
                 }

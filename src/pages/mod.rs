@@ -7,6 +7,8 @@ mod feed;
 mod forgot;
 mod form;
 mod login;
+#[cfg(all(test, target_arch = "wasm32"))]
+mod login_tests;
 mod not_found;
 mod paging;
 mod password;

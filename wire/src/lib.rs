@@ -4,6 +4,7 @@
 //! here is renamed on both sides of the wire. The shapes follow `shared/docs/api-contract.md`:
 //! the reference Flask API's JSON, plus our extensions. Request bodies reject unknown fields.
 
+mod compat;
 mod jwks;
 mod time;
 
@@ -41,8 +42,13 @@ pub struct User {
     pub username: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Empty when the user wrote nothing. The reference API sends `null` then, which
+    /// reads as empty; this server always sends a string.
+    #[serde(default, deserialize_with = "compat::null_as_empty")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub about_me: String,
-    /// Already contains a `?`: clients append `&s=<size>`.
+    /// Already contains a `?`: clients append `&s=<size>`. A path on this server; the
+    /// reference API sends an absolute Gravatar URL.
     pub avatar_url: String,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
@@ -50,7 +56,10 @@ pub struct User {
     pub posts_url: String,
     /// Relative path, e.g. `/api/users/6`.
     pub url: String,
-    /// False for accounts created by OAuth login only.
+    /// False for accounts created by OAuth login only. Reference API deployments older
+    /// than its OAuth support leave it out; every account there had a password.
+    #[serde(default = "compat::yes")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub has_password: bool,
 }
 

@@ -99,7 +99,8 @@ impl FromStr for Timestamp {
         }
         let micros = match fraction {
             None => 0,
-            Some(f) if (1..=9).contains(&f.len()) => {
+            // Digits first: only then is every byte a character boundary to cut at.
+            Some(f) if (1..=9).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()) => {
                 let kept = &f[..f.len().min(6)];
                 digits(kept)? * 10_i64.pow(6 - kept.len() as u32)
             }

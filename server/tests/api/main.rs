@@ -3,6 +3,7 @@
 
 mod account;
 mod avatars;
+mod bad_input;
 mod email_change;
 mod follows;
 mod guessing;
@@ -10,6 +11,7 @@ mod helpers;
 mod jwt;
 mod me;
 mod meta;
+mod origins;
 mod pagination;
 mod posts;
 mod refresh;
