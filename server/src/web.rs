@@ -9,8 +9,10 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use tower::Layer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
@@ -20,14 +22,26 @@ use crate::startup::AppState;
 
 /// Serves the SPA's built files; any other path gets `index.html`, so that client routes
 /// (`/user/susan`) survive a reload. Missing `STATIC_DIR`: only the API is served.
+///
+/// `cargo xtask build` writes a `.br` and a `.gz` beside every file: a browser that accepts
+/// one gets it, as the file's own type, and caches see `Vary: Accept-Encoding`. The caching
+/// policy itself is set in [`security_headers`].
 pub fn spa(config: &Config) -> Router<AppState> {
     let dir = &config.static_dir;
     if !dir.join("index.html").is_file() {
         tracing::warn!(dir = %dir.display(), "no index.html in STATIC_DIR: serving the API only");
         return Router::new();
     }
-    let index = ServeFile::new(dir.join("index.html"));
-    Router::new().fallback_service(ServeDir::new(dir).fallback(index))
+    let index = ServeFile::new(dir.join("index.html"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let files = ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(index);
+    let vary =
+        SetResponseHeaderLayer::appending(header::VARY, HeaderValue::from_static("accept-encoding"));
+    Router::new().fallback_service(vary.layer(files))
 }
 
 /// CORS for the API: an allow-list of origins, with credentials; never `*`, never a

@@ -7,6 +7,7 @@
 
 mod bench;
 mod build;
+mod compress;
 mod pg;
 mod proc;
 mod serve;

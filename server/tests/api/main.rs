@@ -11,6 +11,7 @@ mod reset;
 mod security;
 mod seed;
 mod sessions;
+mod static_files;
 mod throttle;
 mod tokens;
 mod two_factor;
