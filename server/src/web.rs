@@ -150,6 +150,11 @@ pub fn with_layers(router: Router, config: &Config) -> Router {
         )
 }
 
+/// `Cache-Control` of a file whose name carries its content hash.
+const CACHE_FOR_GOOD: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of every other static file, above all `index.html`.
+const REVALIDATE: &str = "no-cache";
+
 /// Whether a file name carries a content hash, as Trunk writes them: `name-<16 hex>.ext`.
 fn is_hashed_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
@@ -189,9 +194,9 @@ async fn security_headers(req: Request, next: Next, csp: HeaderValue, hsts: bool
         // Trunk puts a content hash in every asset's name: cache those for good, and make
         // browsers revalidate everything else, above all the page that names them.
         let value = if !is_html && is_hashed_asset(&path) {
-            "public, max-age=31536000, immutable"
+            CACHE_FOR_GOOD
         } else {
-            "no-cache"
+            REVALIDATE
         };
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     } else if path.starts_with("/api") && !headers.contains_key(header::CACHE_CONTROL) {
@@ -231,6 +236,59 @@ mod tests {
         );
         assert!(headers.contains("Referrer-Policy: no-referrer"));
         assert!(headers.contains("X-Content-Type-Options: nosniff"));
+    }
+
+    /// The `Cache-Control` values `cdn/_headers` gives `path`, with `*` matching anything.
+    fn cdn_cache_control(headers: &str, path: &str) -> Vec<String> {
+        fn matches(pattern: &str, path: &str) -> bool {
+            match pattern.split_once('*') {
+                None => pattern == path,
+                Some((head, tail)) => {
+                    path.len() >= head.len() + tail.len()
+                        && path.starts_with(head)
+                        && path.ends_with(tail)
+                }
+            }
+        }
+        let mut values = Vec::new();
+        let mut applies = false;
+        for line in headers.lines() {
+            if line.starts_with('/') {
+                applies = matches(line.trim(), path);
+            } else if let Some(value) = line.trim().strip_prefix("Cache-Control:")
+                && applies
+            {
+                values.push(value.trim().to_owned());
+            }
+        }
+        values
+    }
+
+    #[test]
+    fn the_cdn_headers_file_carries_the_servers_cache_policy() {
+        let headers = include_str!("../../cdn/_headers");
+        for asset in [
+            "/microblog-3f2a9c0d1e4b5a67_bg.wasm",
+            "/microblog-3f2a9c0d1e4b5a67.js",
+            "/main-0123456789abcdef.css",
+        ] {
+            assert!(is_hashed_asset(asset));
+            assert_eq!(cdn_cache_control(headers, asset), [CACHE_FOR_GOOD], "{asset}");
+        }
+        for page in [
+            "/",
+            "/index.html",
+            "/login",
+            "/register",
+            "/forgot",
+            "/reset",
+            "/explore",
+            "/user/susan",
+            "/posts/7/edit",
+            "/settings/profile",
+        ] {
+            assert_eq!(cdn_cache_control(headers, page), [REVALIDATE], "{page}");
+        }
     }
 
     #[test]

@@ -220,28 +220,27 @@ pub fn token_response(state: &AppState, issued: Issued) -> Response {
             .refresh_token_in_body
             .then_some(issued.refresh_token),
     };
+    let hint =
+        format!("{SESSION_HINT_COOKIE}=1; Secure; SameSite=Strict; Path=/; Max-Age={remaining_secs}");
     let mut response = axum::Json(body).into_response();
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-        let hint = format!(
-            "{SESSION_HINT_COOKIE}=1; Secure; SameSite=Strict; Path=/; Max-Age={remaining_secs}"
-        );
-        if let Ok(hint) = HeaderValue::from_str(&hint) {
-            response.headers_mut().append(header::SET_COOKIE, hint);
-        }
+    if let (Ok(hint), Ok(cookie)) = (HeaderValue::from_str(&hint), HeaderValue::from_str(&cookie)) {
+        // The refresh cookie last: a client that keeps one `Set-Cookie` per response (wrk's
+        // Lua, in `cargo xtask bench`) keeps the one that matters.
+        response.headers_mut().append(header::SET_COOKIE, hint);
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
 }
 
 /// The same cookies, expired: same names, paths and flags, so the browser replaces them.
-/// The refresh cookie comes first.
+/// The refresh cookie last, as in [`token_response`].
 fn clear_cookie(state: &AppState) -> [HeaderValue; 2] {
     let cookie = format!(
         "{REFRESH_COOKIE}=; HttpOnly; Secure; SameSite={}; Path={REFRESH_COOKIE_PATH}; Max-Age=0",
         state.config.refresh_cookie_same_site.as_str(),
     );
     let hint = format!("{SESSION_HINT_COOKIE}=; Secure; SameSite=Strict; Path=/; Max-Age=0");
-    [cookie, hint].map(|c| HeaderValue::from_str(&c).expect("cookie text is ASCII"))
+    [hint, cookie].map(|c| HeaderValue::from_str(&c).expect("cookie text is ASCII"))
 }
 
 fn unauthorized_clearing_cookie(state: &AppState, description: &'static str) -> Response {
