@@ -220,8 +220,9 @@ pub fn token_response(state: &AppState, issued: Issued) -> Response {
             .refresh_token_in_body
             .then_some(issued.refresh_token),
     };
-    let hint =
-        format!("{SESSION_HINT_COOKIE}=1; Secure; SameSite=Strict; Path=/; Max-Age={remaining_secs}");
+    let hint = format!(
+        "{SESSION_HINT_COOKIE}=1; Secure; SameSite=Strict; Path=/; Max-Age={remaining_secs}"
+    );
     let mut response = axum::Json(body).into_response();
     if let (Ok(hint), Ok(cookie)) = (HeaderValue::from_str(&hint), HeaderValue::from_str(&cookie)) {
         // The refresh cookie last: a client that keeps one `Set-Cookie` per response (wrk's

@@ -20,7 +20,11 @@ fn write_variants(dir: &Path, name: &str, plain: &[u8]) {
 /// brotli variant, and an unhashed file.
 async fn app_with_dist() -> (TestApp, tempfile::TempDir) {
     let dist = tempfile::tempdir().unwrap();
-    write_variants(dist.path(), "index.html", b"<!doctype html><title>SPA</title>");
+    write_variants(
+        dist.path(),
+        "index.html",
+        b"<!doctype html><title>SPA</title>",
+    );
     write_variants(dist.path(), WASM, b"\0asm-module");
     std::fs::write(dist.path().join(CSS), b"body{}").unwrap();
     std::fs::write(dist.path().join(format!("{CSS}.gz")), b"gz:body{}").unwrap();
@@ -128,10 +132,7 @@ async fn hashed_assets_are_cached_for_good_and_the_page_is_revalidated() {
         let page = fetch(&app, path, Some("gzip, deflate, br")).await;
         assert_eq!(page.status, 200, "{path}");
         assert_eq!(page.header("content-encoding"), Some("br"), "{path}");
-        assert_eq!(
-            page.body, b"br:<!doctype html><title>SPA</title>",
-            "{path}"
-        );
+        assert_eq!(page.body, b"br:<!doctype html><title>SPA</title>", "{path}");
         assert_eq!(page.header("content-type"), Some("text/html"), "{path}");
         assert_eq!(page.header("cache-control"), Some("no-cache"), "{path}");
         assert!(page.header("content-security-policy").is_some(), "{path}");

@@ -149,7 +149,10 @@ async fn a_script_readable_session_hint_is_set_and_cleared_with_the_refresh_cook
         );
         // Readable by the page's script, and it carries no token.
         assert!(!hint.contains("HttpOnly"), "{what}: {hint}");
-        assert!(!hint.to_ascii_lowercase().contains("domain"), "{what}: {hint}");
+        assert!(
+            !hint.to_ascii_lowercase().contains("domain"),
+            "{what}: {hint}"
+        );
         let refresh = answer.set_cookie().unwrap();
         assert!(!hint.contains(&answer.refresh_cookie().unwrap()), "{what}");
         assert!(

@@ -264,7 +264,6 @@ pub(super) fn seed(ctx: &Ctx, bin: &Path, db: &Path) -> Result<()> {
     Ok(())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

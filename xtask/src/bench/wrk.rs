@@ -1,12 +1,12 @@
 //! The load itself: wrk scenarios against the seeded server, and the report.
 
-use super::seed::{USERS, username};
-use super::{PASSWORD, agent, basic, expect_status, login, start_server, url_encode};
-use crate::proc::{self, Ctx};
+use super::seed::{POSTS, username};
+use super::{agent, basic, login, start_server, url_encode};
+use crate::proc::Ctx;
 use anyhow::{Context, Result, bail};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const CONNECTIONS: usize = 16;
 
@@ -462,4 +462,3 @@ fn report(results: &[Measured], peak_kib: Option<u64>, secs: u64, load_before: &
          - Targets (issue 2) are goals, not tests: a MISSED target does not fail this command."
     );
 }
-
