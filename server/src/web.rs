@@ -177,11 +177,14 @@ const CACHE_FOR_GOOD: &str = "public, max-age=31536000, immutable";
 /// `Cache-Control` of every other static file, above all `index.html`.
 const REVALIDATE: &str = "no-cache";
 
-/// Whether a file name carries a content hash, as Trunk writes them: `name-<16 hex>.ext`.
+/// Whether a file name carries a content hash, as Trunk writes them: `name-<hash>.ext`,
+/// the hash a 64-bit number in hex without leading zeros (so 16 digits, or fewer one time
+/// in sixteen: `main-24b0257973e0812.css`).
 fn is_hashed_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
-    name.split(['-', '.', '_'])
-        .any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+    name.split(['-', '.', '_']).skip(1).any(|part| {
+        (12..=16).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 async fn security_headers(req: Request, next: Next, csp: HeaderValue, hsts: bool) -> Response {
@@ -338,6 +341,10 @@ mod tests {
     fn only_content_hashed_files_are_immutable() {
         assert!(is_hashed_asset("/microblog-3f2a9c0d1e4b5a67_bg.wasm"));
         assert!(is_hashed_asset("/main-0123456789abcdef.css"));
+        assert!(is_hashed_asset("/main-24b0257973e0812.css"));
+        assert!(is_hashed_asset("/favicon-43baf4bb069ab9a.svg"));
+        assert!(!is_hashed_asset("/index.html"));
+        assert!(!is_hashed_asset("/_headers"));
         assert!(!is_hashed_asset("/favicon.ico"));
         assert!(!is_hashed_asset("/user/susan"));
     }

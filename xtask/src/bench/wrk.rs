@@ -96,6 +96,11 @@ pub(super) fn bench(ctx: &Ctx, bin: &Path, seeded: &Path, work: &Path, secs: u64
         per_connection: None,
         rotate_cookie: false,
     };
+    // What browsers send: the server may compress the feed (issue 8 asks what that costs).
+    let mut feed_compressed = get("/api/feed");
+    feed_compressed
+        .headers
+        .push(("Accept-Encoding".into(), "gzip, deflate, br, zstd".into()));
     let scenarios = [
         (
             "GET /api/me",
@@ -108,6 +113,14 @@ pub(super) fn bench(ctx: &Ctx, bin: &Path, seeded: &Path, work: &Path, secs: u64
         (
             "GET /api/feed",
             get("/api/feed"),
+            Some(Target {
+                min_rps: Some(5000.0),
+                max_p99_ms: 10.0,
+            }),
+        ),
+        (
+            "GET /api/feed, accepting br",
+            feed_compressed,
             Some(Target {
                 min_rps: Some(5000.0),
                 max_p99_ms: 10.0,
