@@ -93,13 +93,21 @@ function handOver(main) {
   const target = focused && twin(focused.name);
   if (target) {
     target.focus({ preventScroll: true });
-    if (caret) {
+    const restore = () => {
       try {
-        target.setSelectionRange(caret[0], caret[1], caret[2] ?? 'none');
+        if (caret) target.setSelectionRange(caret[0], caret[1], caret[2] ?? 'none');
       } catch {
         // a field type without a caret: focus is what there is to keep
       }
-    }
+    };
+    restore();
+    // The app's first effects run after this and write the field's value again, which
+    // puts the caret at the end: put it back before the next frame, unless a key was
+    // pressed meanwhile.
+    const value = target.value;
+    requestAnimationFrame(() => {
+      if (target.value === value && document.activeElement === target) restore();
+    });
   }
 }
 
