@@ -1,9 +1,39 @@
-// The journeys' `test`: Playwright's, with the page objects injected as fixtures.
-import { test as base } from '@playwright/test';
+// The journeys' `test`: Playwright's, with the page objects injected as fixtures, and a
+// check that fails any journey whose pages log a console error or throw.
+import { expect, test as base } from '@playwright/test';
 import { FeedPage, LoginPage, RegisterPage, Shell, UserPage } from './app';
 import { ForgotPasswordPage, ResetPasswordPage, SessionsPage, TwoFactorPage } from './security';
 
+/**
+ * Console errors and uncaught exceptions of every page of the test's browser context.
+ * Chromium logs every API answer of 400 and above as a console error. A journey that
+ * provokes one on purpose (a wrong password's 401) names it with `allowApiError`; anything
+ * else fails the test, except the two answers that normal use gets by the API's design.
+ */
+export class ConsoleErrors {
+  readonly seen: string[] = [];
+  private readonly allowed: RegExp[] = [
+    // "Do I follow this user?" is answered 404 for "no" (GET /api/me/following/{id}).
+    /status of 404 \(Not Found\) at https?:\/\/[^/]+\/api\/me\/following\/\d+$/,
+    // An expired access token (5 seconds in these journeys): one 401, then one refresh
+    // and the retry. A refused refresh (401 from /api/tokens) is not in this list.
+    /status of 401 \(Unauthorized\) at https?:\/\/[^/]+\/api\/(?!tokens)[^?]*(\?.*)?$/,
+  ];
+
+  /** The answer `status` (or 'refused': no server) from the API path `path`, on purpose. */
+  allowApiError(status: number | 'refused', path: string): void {
+    const what = status === 'refused' ? 'net::ERR_CONNECTION_REFUSED' : `the server responded with a status of ${status} \\(.*\\)`;
+    const escaped = path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    this.allowed.push(new RegExp(`^Failed to load resource: ${what} at https?://[^/]+${escaped}(\\?.*)?$`));
+  }
+
+  unexpected(): string[] {
+    return this.seen.filter((line) => !this.allowed.some((pattern) => pattern.test(line)));
+  }
+}
+
 interface PageObjects {
+  consoleErrors: ConsoleErrors;
   shell: Shell;
   loginPage: LoginPage;
   registerPage: RegisterPage;
@@ -16,6 +46,18 @@ interface PageObjects {
 }
 
 export const test = base.extend<PageObjects>({
+  consoleErrors: [
+    async ({ context }, use) => {
+      const errors = new ConsoleErrors();
+      context.on('console', (message) => {
+        if (message.type() === 'error') errors.seen.push(`${message.text()} at ${message.location().url}`);
+      });
+      context.on('weberror', (error) => errors.seen.push(`uncaught: ${error.error().message}`));
+      await use(errors);
+      expect(errors.unexpected(), 'console errors').toEqual([]);
+    },
+    { auto: true },
+  ],
   shell: async ({ page }, use) => use(new Shell(page)),
   loginPage: async ({ page }, use) => use(new LoginPage(page)),
   registerPage: async ({ page }, use) => use(new RegisterPage(page)),
@@ -27,7 +69,7 @@ export const test = base.extend<PageObjects>({
   sessionsPage: async ({ page }, use) => use(new SessionsPage(page)),
 });
 
-export { expect } from '@playwright/test';
+export { expect };
 export * from './api';
 export * from './app';
 export * from './mail';

@@ -3,7 +3,9 @@
 import { request as playwrightRequest } from '@playwright/test';
 import { expect, newAccount, register, Shell, test } from '../pages/fixtures';
 
-test('logout in one tab logs out the other at once, for good', async ({ request, page, loginPage, shell, baseURL }) => {
+test('logout in one tab logs out the other at once, for good', async ({ consoleErrors, request, page, loginPage, shell, baseURL }) => {
+  // The replayed old cookie is refused, as it must be.
+  consoleErrors.allowApiError(401, '/api/tokens');
   const me = newAccount('leaver');
   await register(request, me);
   await loginPage.goto();
@@ -60,11 +62,13 @@ test('logging in in one tab logs in a tab waiting on the login page', async ({ r
 });
 
 test('a session revoked on the server ends in every tab at the first refused refresh', async ({
+  consoleErrors,
   request,
   page,
   loginPage,
   shell,
 }) => {
+  consoleErrors.allowApiError(401, '/api/tokens');
   const me = newAccount('revoked');
   await register(request, me);
   let bearer: string | undefined;

@@ -1,5 +1,6 @@
 // Journey 6: no token ever lands in Web Storage, IndexedDB or a script-readable cookie, and
-// the refresh cookie has exactly the attributes of auth rule 10.
+// the refresh cookie has exactly the attributes of auth rule 10 (the session hint beside it
+// is script-readable, and holds no token).
 import type { Page } from '@playwright/test';
 import { expect, newAccount, register, test } from '../pages/fixtures';
 
@@ -53,7 +54,8 @@ test('tokens stay out of storage, cookies and the URL', async ({ request, page, 
   expect(tokens.size).toBeGreaterThanOrEqual(3);
   const stored = await browserStorage(page);
   for (const token of tokens) expect(stored).not.toContain(token);
-  expect(await page.evaluate(() => document.cookie)).toBe('');
+  // The one script-readable cookie is the session hint, which holds no token.
+  expect(await page.evaluate(() => document.cookie)).toBe('session_hint=1');
   expect(await page.evaluate(() => localStorage.length + sessionStorage.length)).toBe(0);
   expect(await page.evaluate(async () => (await indexedDB.databases()).length)).toBe(0);
 
@@ -61,6 +63,9 @@ test('tokens stay out of storage, cookies and the URL', async ({ request, page, 
   const refresh = cookies.find((c) => c.name === 'refresh_token');
   expect(refresh).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/api/tokens' });
   expect(refresh!.domain).not.toMatch(/^\./);
+  const hint = cookies.find((c) => c.name === 'session_hint');
+  expect(hint).toMatchObject({ value: '1', httpOnly: false, secure: true, sameSite: 'Strict', path: '/' });
+  expect(Math.abs(hint!.expires - refresh!.expires)).toBeLessThanOrEqual(2);
   // Nothing else is stored in cookies at all.
-  expect(cookies.map((c) => c.name)).toEqual(['refresh_token']);
+  expect(cookies.map((c) => c.name).sort()).toEqual(['refresh_token', 'session_hint']);
 });

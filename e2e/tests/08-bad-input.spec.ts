@@ -2,7 +2,8 @@
 // typed is lost.
 import { expect, newAccount, register, test } from '../pages/fixtures';
 
-test('a wrong password says so and keeps what was typed', async ({ request, loginPage, page }) => {
+test('a wrong password says so and keeps what was typed', async ({ consoleErrors, request, loginPage, page }) => {
+  consoleErrors.allowApiError(401, '/api/tokens');
   const me = newAccount('forgetful');
   await register(request, me);
 
@@ -16,7 +17,8 @@ test('a wrong password says so and keeps what was typed', async ({ request, logi
   await expect(page).toHaveURL('/login');
 });
 
-test('a taken username is flagged beside the field', async ({ request, registerPage }) => {
+test('a taken username is flagged beside the field', async ({ consoleErrors, request, registerPage }) => {
+  consoleErrors.allowApiError(400, '/api/users');
   const first = newAccount('taken');
   await register(request, first);
   const second = { ...newAccount('second'), username: first.username };
@@ -67,11 +69,13 @@ test('an empty post is refused with a message', async ({ request, loginPage, fee
 });
 
 test('an API that is down gets a clear message and the post is kept', async ({
+  consoleErrors,
   request,
   loginPage,
   feedPage,
   page,
 }) => {
+  consoleErrors.allowApiError('refused', '/api/posts');
   const me = newAccount('offline');
   await register(request, me);
   await loginPage.goto();
@@ -91,7 +95,8 @@ test('an API that is down gets a clear message and the post is kept', async ({
   await expect(feedPage.box).toHaveValue('');
 });
 
-test('a failing list offers to try again', async ({ request, loginPage, page }) => {
+test('a failing list offers to try again', async ({ consoleErrors, request, loginPage, page }) => {
+  consoleErrors.allowApiError('refused', '/api/posts');
   const me = newAccount('retry');
   await register(request, me);
   await loginPage.goto();

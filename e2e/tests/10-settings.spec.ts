@@ -2,7 +2,8 @@
 // server's answers shown beside the fields.
 import { expect, newAccount, register, test } from '../pages/fixtures';
 
-test('editing the profile changes the user page', async ({ request, page, loginPage, shell }) => {
+test('editing the profile changes the user page', async ({ consoleErrors, request, page, loginPage, shell }) => {
+  consoleErrors.allowApiError(400, '/api/me');
   const me = newAccount('editor');
   const taken = newAccount('taken');
   await register(request, me);
@@ -34,7 +35,8 @@ test('editing the profile changes the user page', async ({ request, page, loginP
   await shell.expectLoggedInAs(renamed);
 });
 
-test('changing the password needs the current one', async ({ request, page, loginPage, shell }) => {
+test('changing the password needs the current one', async ({ consoleErrors, request, page, loginPage, shell }) => {
+  consoleErrors.allowApiError(400, '/api/me');
   const me = newAccount('rotator');
   await register(request, me);
   await loginPage.goto();

@@ -3,6 +3,7 @@
 import { expect, newAccount, register, resetLink, test } from '../pages/fixtures';
 
 test('a forgotten password is reset through the emailed link', async ({
+  consoleErrors,
   request,
   page,
   loginPage,
@@ -10,6 +11,8 @@ test('a forgotten password is reset through the emailed link', async ({
   resetPage,
   shell,
 }) => {
+  // The reset ends every session: the old one's refresh is refused.
+  consoleErrors.allowApiError(401, '/api/tokens');
   const me = newAccount('forgetful');
   await register(request, me);
   await loginPage.goto();
@@ -44,7 +47,8 @@ test('a forgotten password is reset through the emailed link', async ({
   await shell.expectLoggedInAs(me.username);
 });
 
-test('a used reset link is refused, with a way to ask for a new one', async ({ request, page, resetPage }) => {
+test('a used reset link is refused, with a way to ask for a new one', async ({ consoleErrors, request, page, resetPage }) => {
+  consoleErrors.allowApiError(400, '/api/tokens/reset');
   const me = newAccount('twice');
   await register(request, me);
   expect((await request.post('/api/tokens/reset', { data: { email: me.email } })).status()).toBe(204);
@@ -61,7 +65,8 @@ test('a used reset link is refused, with a way to ask for a new one', async ({ r
   await expect(page.getByRole('heading', { name: 'Forgot password', level: 1 })).toBeVisible();
 });
 
-test('the new password is checked before it is sent', async ({ page, resetPage }) => {
+test('the new password is checked before it is sent', async ({ consoleErrors, page, resetPage }) => {
+  consoleErrors.allowApiError(400, '/api/tokens/reset');
   await resetPage.open('/reset?token=not-a-real-token');
   await resetPage.password.fill('short');
   await resetPage.password2.fill('different');
@@ -74,7 +79,8 @@ test('the new password is checked before it is sent', async ({ page, resetPage }
   await expect(page).toHaveURL('/reset');
 });
 
-test('too many reset requests show how long to wait', async ({ request, forgotPage }) => {
+test('too many reset requests show how long to wait', async ({ consoleErrors, request, forgotPage }) => {
+  consoleErrors.allowApiError(429, '/api/tokens/reset');
   // Three requests per address and quarter hour (the server's default); an unknown address
   // is counted the same, so the limit tells nothing about who has an account.
   const email = `${newAccount('nobody').username}@example.test`;

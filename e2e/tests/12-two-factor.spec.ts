@@ -22,12 +22,14 @@ test('the test authenticator matches RFC 6238', () => {
 });
 
 test('turn on 2FA, log in with a code and with a recovery code; a replayed code fails', async ({
+  consoleErrors,
   request,
   page,
   loginPage,
   shell,
   twoFactorPage,
 }) => {
+  consoleErrors.allowApiError(401, '/api/tokens/2fa');
   const me = newAccount('twofactor');
   await register(request, me);
   await loginPage.goto();
@@ -87,12 +89,15 @@ test('turn on 2FA, log in with a code and with a recovery code; a replayed code 
 });
 
 test('new recovery codes and turning 2FA off need the password and a code', async ({
+  consoleErrors,
   request,
   page,
   loginPage,
   shell,
   twoFactorPage,
 }) => {
+  consoleErrors.allowApiError(400, '/api/me/2fa/recovery-codes');
+  consoleErrors.allowApiError(400, '/api/me/2fa');
   const me = newAccount('untwofactor');
   await register(request, me);
   await loginPage.goto();

@@ -1,5 +1,5 @@
 // Proves the harness: the release server serves the built SPA and the API.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../pages/fixtures';
 
 test('the app boots and shows its name', async ({ page }) => {
   const crashes: string[] = [];

@@ -6,11 +6,17 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
+use axum::http::{
+    Extensions, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version, header,
+};
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use tower::Layer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{Predicate, SizeAbove};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
@@ -20,14 +26,44 @@ use crate::startup::AppState;
 
 /// Serves the SPA's built files; any other path gets `index.html`, so that client routes
 /// (`/user/susan`) survive a reload. Missing `STATIC_DIR`: only the API is served.
+///
+/// `cargo xtask build` writes a `.br` and a `.gz` beside every file: a browser that accepts
+/// one gets it, as the file's own type, and caches see `Vary: Accept-Encoding`. The caching
+/// policy itself is set in [`security_headers`].
 pub fn spa(config: &Config) -> Router<AppState> {
     let dir = &config.static_dir;
     if !dir.join("index.html").is_file() {
         tracing::warn!(dir = %dir.display(), "no index.html in STATIC_DIR: serving the API only");
         return Router::new();
     }
-    let index = ServeFile::new(dir.join("index.html"));
-    Router::new().fallback_service(ServeDir::new(dir).fallback(index))
+    let index = ServeFile::new(dir.join("index.html"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let files = ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(index);
+    let vary = SetResponseHeaderLayer::appending(
+        header::VARY,
+        HeaderValue::from_static("accept-encoding"),
+    );
+    Router::new().fallback_service(vary.layer(files))
+}
+
+/// JSON answers at least this long are compressed for a client that accepts brotli or
+/// gzip; shorter ones gain too little to pay for it.
+const COMPRESS_JSON_ABOVE: u16 = 1024;
+
+/// Compression of the API's larger JSON answers (a feed page is about 10 KB), brotli at
+/// quality 4 or gzip, by `Accept-Encoding`, with `Vary: Accept-Encoding`.
+pub fn compress_json() -> CompressionLayer<impl Predicate> {
+    let json = |_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| {
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"))
+    };
+    CompressionLayer::new().compress_when(SizeAbove::new(COMPRESS_JSON_ABOVE).and(json))
 }
 
 /// CORS for the API: an allow-list of origins, with credentials; never `*`, never a
@@ -157,11 +193,19 @@ pub fn with_layers(router: Router, config: &Config) -> Router {
         )
 }
 
-/// Whether a file name carries a content hash, as Trunk writes them: `name-<16 hex>.ext`.
+/// `Cache-Control` of a file whose name carries its content hash.
+const CACHE_FOR_GOOD: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of every other static file, above all `index.html`.
+const REVALIDATE: &str = "no-cache";
+
+/// Whether a file name carries a content hash, as Trunk writes them: `name-<hash>.ext`,
+/// the hash a 64-bit number in hex without leading zeros (so 16 digits, or fewer one time
+/// in sixteen: `main-24b0257973e0812.css`).
 fn is_hashed_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
-    name.split(['-', '.', '_'])
-        .any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+    name.split(['-', '.', '_']).skip(1).any(|part| {
+        (12..=16).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 async fn security_headers(req: Request, next: Next, csp: HeaderValue, hsts: bool) -> Response {
@@ -196,9 +240,9 @@ async fn security_headers(req: Request, next: Next, csp: HeaderValue, hsts: bool
         // Trunk puts a content hash in every asset's name: cache those for good, and make
         // browsers revalidate everything else, above all the page that names them.
         let value = if !is_html && is_hashed_asset(&path) {
-            "public, max-age=31536000, immutable"
+            CACHE_FOR_GOOD
         } else {
-            "no-cache"
+            REVALIDATE
         };
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     } else if path.starts_with("/api") && !headers.contains_key(header::CACHE_CONTROL) {
@@ -239,6 +283,63 @@ mod tests {
         );
         assert!(headers.contains("Referrer-Policy: no-referrer"));
         assert!(headers.contains("X-Content-Type-Options: nosniff"));
+    }
+
+    /// The `Cache-Control` values `cdn/_headers` gives `path`, with `*` matching anything.
+    fn cdn_cache_control(headers: &str, path: &str) -> Vec<String> {
+        fn matches(pattern: &str, path: &str) -> bool {
+            match pattern.split_once('*') {
+                None => pattern == path,
+                Some((head, tail)) => {
+                    path.len() >= head.len() + tail.len()
+                        && path.starts_with(head)
+                        && path.ends_with(tail)
+                }
+            }
+        }
+        let mut values = Vec::new();
+        let mut applies = false;
+        for line in headers.lines() {
+            if line.starts_with('/') {
+                applies = matches(line.trim(), path);
+            } else if let Some(value) = line.trim().strip_prefix("Cache-Control:")
+                && applies
+            {
+                values.push(value.trim().to_owned());
+            }
+        }
+        values
+    }
+
+    #[test]
+    fn the_cdn_headers_file_carries_the_servers_cache_policy() {
+        let headers = include_str!("../../cdn/_headers");
+        for asset in [
+            "/microblog-3f2a9c0d1e4b5a67_bg.wasm",
+            "/microblog-3f2a9c0d1e4b5a67.js",
+            "/main-0123456789abcdef.css",
+        ] {
+            assert!(is_hashed_asset(asset));
+            assert_eq!(
+                cdn_cache_control(headers, asset),
+                [CACHE_FOR_GOOD],
+                "{asset}"
+            );
+        }
+        for page in [
+            "/",
+            "/index.html",
+            "/login",
+            "/register",
+            "/forgot",
+            "/reset",
+            "/explore",
+            "/user/susan",
+            "/posts/7/edit",
+            "/settings/profile",
+        ] {
+            assert_eq!(cdn_cache_control(headers, page), [REVALIDATE], "{page}");
+        }
     }
 
     #[test]
@@ -366,6 +467,10 @@ mod tests {
     fn only_content_hashed_files_are_immutable() {
         assert!(is_hashed_asset("/microblog-3f2a9c0d1e4b5a67_bg.wasm"));
         assert!(is_hashed_asset("/main-0123456789abcdef.css"));
+        assert!(is_hashed_asset("/main-24b0257973e0812.css"));
+        assert!(is_hashed_asset("/favicon-43baf4bb069ab9a.svg"));
+        assert!(!is_hashed_asset("/index.html"));
+        assert!(!is_hashed_asset("/_headers"));
         assert!(!is_hashed_asset("/favicon.ico"));
         assert!(!is_hashed_asset("/user/susan"));
     }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod encode;
 mod endpoints;
 pub mod error;
+mod hint;
 pub mod session;
 pub mod tabs;
 pub mod transport;

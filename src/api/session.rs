@@ -2,7 +2,8 @@
 //!
 //! Start-up restores it with one cookie-only refresh (auth rule 2): 200 means logged in,
 //! 401 means logged out, silently. Until that answer, the state is `Restoring` and guarded
-//! pages render nothing, so no login form flashes by. Logout, or a refresh the server
+//! pages render nothing, so no login form flashes by. Without the session hint cookie there
+//! is nothing to restore: logged out at once, with no request. Logout, or a refresh the server
 //! refuses, clears every piece of user state and tells the other tabs (auth rule 4).
 
 use leptos::prelude::*;
@@ -39,9 +40,14 @@ pub struct Session {
 impl Session {
     /// Creates the session for the API named in `index.html` and starts restoring it.
     pub fn start(flashes: Option<Flashes>) -> Self {
-        let client = Client::new(config::load_from_document(), Fetch);
-        let session = Self::with_client(client, flashes);
-        session.restore();
+        let base = config::load_from_document();
+        let restore = super::hint::may_have_session(&base);
+        let session = Self::with_client(Client::new(base, Fetch), flashes);
+        if restore {
+            session.restore();
+        } else {
+            session.state.set(AuthState::LoggedOut);
+        }
         session
     }
 

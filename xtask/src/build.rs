@@ -26,6 +26,11 @@ pub fn spa(ctx: &Ctx) -> Result<()> {
     println!("build: SPA (trunk build --release --offline)");
     let _ = std::fs::remove_file(&stamp_path);
     proc::run(&mut trunk(ctx))?;
+    let compressed = crate::compress::dist(&dist(ctx))?;
+    println!(
+        "build: wrote .br and .gz beside {} files of dist/ ({} bytes raw, {} brotli)",
+        compressed.files, compressed.raw, compressed.brotli
+    );
     // Fingerprint again: dist/ is part of it, and it just changed.
     std::fs::create_dir_all(stamp_path.parent().context("stamp dir")?)?;
     std::fs::write(&stamp_path, format!("{:016x}\n", fingerprint(ctx)?))?;

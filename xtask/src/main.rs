@@ -7,6 +7,7 @@
 
 mod bench;
 mod build;
+mod compress;
 mod pg;
 mod proc;
 mod serve;
@@ -39,6 +40,14 @@ Commands:
              --duration SECS  per scenario (default 10)
              --reseed         build a new database even if one is cached
              --no-build       use the binaries as they are
+  bench-web
+           Build the release app, serve dist/ (brotli) with our server, and measure it in
+           Chromium (Playwright): bytes and times of a first visit to /login, login, reload
+           and a lazy page, on loopback and on a throttled phone profile (1.6 Mbps down,
+           750 Kbps up, 150 ms RTT, CPU 4x slower), cold and warm cache; prints medians.
+             --runs N         runs per profile and cache state (default 15)
+             --profiles a,b   loopback, phone (default both)
+             --no-build       use the binaries and dist/ as they are
   build    Build the SPA (trunk, release) and the server (release).
   install  Install the tools: wasm target, trunk, wasm-bindgen-cli, npm packages.
              --browser        also Chromium and ChromeDriver (Debian)
@@ -103,6 +112,24 @@ fn real_main(args: &[String]) -> Result<i32> {
                 bench::Options {
                     duration_secs: duration,
                     reseed: flags.switch("--reseed"),
+                    build: !flags.switch("--no-build"),
+                },
+            )?;
+            Ok(0)
+        }
+        "bench-web" => {
+            let flags = Flags::parse(rest, &["--no-build"], &["--runs", "--profiles"])?;
+            let runs = match flags.value("--runs") {
+                Some(r) => r
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("--runs wants a number"))?,
+                None => 15,
+            };
+            bench::web::run(
+                &ctx,
+                bench::web::Options {
+                    runs,
+                    profiles: flags.value("--profiles"),
                     build: !flags.switch("--no-build"),
                 },
             )?;

@@ -103,7 +103,7 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
         let path: PathBuf = entry?.path();
         if path.is_dir() {
             walk(base, &path, out)?;
-        } else {
+        } else if !crate::compress::is_variant(&path.to_string_lossy()) {
             let rel = path
                 .strip_prefix(base)?
                 .to_string_lossy()

@@ -124,11 +124,14 @@ impl Answer {
             .and_then(|pair| pair.strip_prefix("refresh_token=").map(str::to_owned))
     }
 
-    /// The whole `Set-Cookie` header.
+    /// The whole `Set-Cookie` header of the refresh cookie (the session hint cookie is set
+    /// beside it).
     pub fn set_cookie(&self) -> Option<String> {
         self.headers
-            .get(SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("refresh_token="))
             .map(str::to_owned)
     }
 

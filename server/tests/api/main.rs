@@ -21,6 +21,7 @@ mod secrets_at_rest;
 mod security;
 mod seed;
 mod sessions;
+mod static_files;
 mod throttle;
 mod tokens;
 mod two_factor;

@@ -525,12 +525,12 @@ async fn the_server_logs_auth_events_with_the_user_id_and_never_a_secret() {
 }
 
 fn refresh_cookie(response: &reqwest::Response) -> String {
-    response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .and_then(|pair| pair.strip_prefix("refresh_token="))
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next())
+        .find_map(|pair| pair.strip_prefix("refresh_token="))
         .expect("a refresh cookie")
         .to_owned()
 }

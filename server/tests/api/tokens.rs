@@ -98,7 +98,86 @@ async fn the_refresh_cookie_has_exactly_the_attributes_of_auth_rule_10() {
         "{set_cookie}"
     );
     assert!(!set_cookie.to_ascii_lowercase().contains("domain"));
-    assert_eq!(answer.headers.get_all("set-cookie").iter().count(), 1);
+    // The refresh cookie and the session hint, nothing else.
+    assert_eq!(answer.headers.get_all("set-cookie").iter().count(), 2);
+}
+
+/// Every `Set-Cookie` of an answer for `name`, whole.
+fn set_cookies_named(answer: &Answer, name: &str) -> Vec<String> {
+    answer
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn max_age(set_cookie: &str) -> u64 {
+    cookie_attributes(set_cookie)
+        .iter()
+        .find_map(|a| a.strip_prefix("Max-Age="))
+        .unwrap_or_else(|| panic!("no Max-Age in {set_cookie}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_script_readable_session_hint_is_set_and_cleared_with_the_refresh_cookie() {
+    let app = spawn_app().await;
+    let susan = app.user("susan").await;
+
+    // Set by a login and by each rotation, for as long as the refresh cookie lives.
+    let login = app.login(&susan.username, &susan.password).await;
+    let rotated = app.refresh(&login.refresh_cookie().unwrap()).await;
+    for (what, answer) in [("login", &login), ("refresh", &rotated)] {
+        answer.assert_status(200);
+        let hints = set_cookies_named(answer, "session_hint");
+        assert_eq!(hints.len(), 1, "{what}: {hints:?}");
+        let hint = &hints[0];
+        assert!(hint.starts_with("session_hint=1;"), "{what}: {hint}");
+        let attributes = cookie_attributes(hint);
+        assert_eq!(
+            attributes[..3],
+            ["Secure", "SameSite=Strict", "Path=/"],
+            "{what}: {hint}"
+        );
+        // Readable by the page's script, and it carries no token.
+        assert!(!hint.contains("HttpOnly"), "{what}: {hint}");
+        assert!(
+            !hint.to_ascii_lowercase().contains("domain"),
+            "{what}: {hint}"
+        );
+        let refresh = answer.set_cookie().unwrap();
+        assert!(!hint.contains(&answer.refresh_cookie().unwrap()), "{what}");
+        assert!(
+            max_age(hint).abs_diff(max_age(&refresh)) <= 1,
+            "{what}: {hint} vs {refresh}"
+        );
+    }
+
+    // Cleared by a logout and by a refused refresh, like the refresh cookie.
+    let access = access_token(&rotated);
+    let logout = app
+        .delete("/api/tokens")
+        .bearer(&access)
+        .json(&json!({}))
+        .send()
+        .await;
+    logout.assert_status(204);
+    let refused = app.refresh("no-such-token").await;
+    for (what, answer) in [("logout", &logout), ("refused refresh", &refused)] {
+        let hints = set_cookies_named(answer, "session_hint");
+        assert_eq!(
+            hints,
+            ["session_hint=; Secure; SameSite=Strict; Path=/; Max-Age=0"],
+            "{what}"
+        );
+        let refresh = set_cookies_named(answer, "refresh_token");
+        assert_eq!(refresh.len(), 1, "{what}: {refresh:?}");
+        assert!(refresh[0].contains("Max-Age=0"), "{what}: {refresh:?}");
+    }
 }
 
 #[tokio::test]
