@@ -4,6 +4,7 @@ mod api;
 mod app;
 mod components;
 mod flash;
+mod lazy;
 mod pages;
 mod routes;
 mod time;

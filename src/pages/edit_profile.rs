@@ -10,12 +10,15 @@ use crate::api::use_session;
 use crate::components::{Field, FieldKind, FormAlert, Loading};
 use crate::flash::use_flashes;
 use crate::routes::AppRoute;
+use crate::lazy::split;
 
 const FIELDS: [&str; 3] = ["username", "email", "about_me"];
 
+split!(pub fn load_edit_profile / prefetch_edit_profile in edit_profile: () = |()| view! { <EditProfilePage /> }.into_any());
+
 /// Edit one's username, email and "about me".
 #[component]
-pub fn EditProfilePage() -> impl IntoView {
+fn EditProfilePage() -> impl IntoView {
     set_title("Edit profile");
     let session = use_session();
     let me = LocalResource::new(move || async move { session.client().me().await });

@@ -10,6 +10,7 @@ use crate::components::{Field, FieldKind, FormAlert, Loading, QrCode, RecoveryCo
 use crate::flash::use_flashes;
 use crate::routes::AppRoute;
 use crate::validate::{self, FieldErrors};
+use crate::lazy::split;
 
 /// Where the two-factor settings are. Secrets and codes live in this state only while
 /// they are on screen (auth rule 1): never in storage, the URL or the console.
@@ -68,13 +69,15 @@ impl Stage {
 const CODE: &str = "Code from the app";
 const ANY_CODE: &str = "Code from the app, or a recovery code";
 
+split!(pub fn load_security / prefetch_security in security: () = |()| view! { <SecurityPage /> }.into_any());
+
 /// Two-factor authentication: its status; turning it on (password, QR code, a code, the
 /// recovery codes), off (password and a code), and new recovery codes.
 ///
 /// Written with plain signals rather than a `LocalResource` and one component per step:
-/// every distinct view type costs bundle bytes, and this page is in every first visit.
+/// every distinct view type costs bundle bytes.
 #[component]
-pub fn SecurityPage() -> impl IntoView {
+fn SecurityPage() -> impl IntoView {
     set_title("Two-factor authentication");
     let session = use_session();
     let flashes = use_flashes();

@@ -1,11 +1,11 @@
-//! Release builds of the SPA (Trunk, offline) and of the API server.
+//! Release builds of the SPA (split into chunks, see split.rs) and of the API server.
 
 use crate::proc::{self, Ctx};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// `trunk build --release --offline` into `dist/`.
+/// The split release build of the SPA into `dist/` (split.rs).
 pub fn spa(ctx: &Ctx) -> Result<()> {
     for file in ["index.html", "Trunk.toml"] {
         if !ctx.root.join(file).is_file() {
@@ -23,9 +23,9 @@ pub fn spa(ctx: &Ctx) -> Result<()> {
         println!("build: SPA is up to date (no input changed since the last build)");
         return Ok(());
     }
-    println!("build: SPA (trunk build --release --offline)");
+    println!("build: SPA (cargo, wasm-split-cli, wasm-bindgen, wasm-opt, trunk)");
     let _ = std::fs::remove_file(&stamp_path);
-    proc::run(&mut trunk(ctx))?;
+    crate::split::build(ctx, &dist(ctx))?;
     // Fingerprint again: dist/ is part of it, and it just changed.
     std::fs::create_dir_all(stamp_path.parent().context("stamp dir")?)?;
     std::fs::write(&stamp_path, format!("{:016x}\n", fingerprint(ctx)?))?;
@@ -43,6 +43,7 @@ fn fingerprint(ctx: &Ctx) -> Result<u64> {
         "index.html",
         "Trunk.toml",
         ".cargo/config.toml",
+        "xtask/src/split.rs",
     ] {
         describe(&ctx.root.join(file), &mut entries);
     }
@@ -52,8 +53,14 @@ fn fingerprint(ctx: &Ctx) -> Result<u64> {
     entries.sort();
     let rustc = proc::probe(ctx.cmd("rustc").arg("-V")).unwrap_or_default();
     let trunk = proc::probe(ctx.cmd("trunk").arg("--version")).unwrap_or_default();
+    let splitter = crate::tools::WASM_SPLIT_VERSION;
     let flags = std::env::var("RUSTFLAGS").unwrap_or_default();
-    let mut parts: Vec<&[u8]> = vec![rustc.as_bytes(), trunk.as_bytes(), flags.as_bytes()];
+    let mut parts: Vec<&[u8]> = vec![
+        rustc.as_bytes(),
+        trunk.as_bytes(),
+        splitter.as_bytes(),
+        flags.as_bytes(),
+    ];
     parts.extend(entries.iter().map(|e| e.as_bytes()));
     Ok(proc::fnv1a(&parts))
 }

@@ -11,6 +11,7 @@ mod pg;
 mod proc;
 mod serve;
 mod size;
+mod split;
 mod test;
 mod tools;
 
@@ -39,8 +40,9 @@ Commands:
              --duration SECS  per scenario (default 10)
              --reseed         build a new database even if one is cached
              --no-build       use the binaries as they are
-  build    Build the SPA (trunk, release) and the server (release).
-  install  Install the tools: wasm target, trunk, wasm-bindgen-cli, npm packages.
+  build    Build the SPA (release, split into chunks) and the server (release).
+  install  Install the tools: wasm target, trunk, wasm-split-cli, wasm-bindgen-cli, npm
+           packages.
              --browser        also Chromium and ChromeDriver (Debian)
              --postgres       also PostgreSQL (Debian)
              --wrk            also wrk (Debian)
