@@ -11,6 +11,9 @@ mod time;
 mod validate;
 
 fn main() {
+    // Readable panics while developing. A release build aborts on a panic (panic = "abort")
+    // and leaves the hook, and the formatting it pulls in, out of the first download.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
 }

@@ -8,9 +8,9 @@ use super::set_title;
 use crate::api::use_session;
 use crate::components::{Loading, PostForm};
 use crate::flash::use_flashes;
+use crate::lazy::split;
 use crate::routes::{AppRoute, safe_next};
 use crate::validate;
-use crate::lazy::split;
 
 split!(pub fn load_edit_post / prefetch_edit_post in edit_post: () = |()| view! { <EditPostPage /> }.into_any());
 

@@ -9,8 +9,8 @@ use super::set_title;
 use crate::api::use_session;
 use crate::components::{Field, FieldKind, FormAlert, Loading};
 use crate::flash::use_flashes;
-use crate::routes::AppRoute;
 use crate::lazy::split;
+use crate::routes::AppRoute;
 
 const FIELDS: [&str; 3] = ["username", "email", "about_me"];
 

@@ -5,9 +5,9 @@ use super::form::FormState;
 use super::set_title;
 use crate::api::use_session;
 use crate::components::{Field, FieldKind, FormAlert};
+use crate::lazy::split;
 use crate::routes::AppRoute;
 use crate::validate;
-use crate::lazy::split;
 
 /// The one answer, whatever the address.
 const SENT: &str = "If an account exists for that address, we sent it a link to choose a new \

@@ -8,9 +8,9 @@ use super::set_title;
 use crate::api::use_session;
 use crate::components::{Field, FieldKind, FormAlert};
 use crate::flash::use_flashes;
+use crate::lazy::split;
 use crate::routes::AppRoute;
 use crate::validate;
-use crate::lazy::split;
 
 const FIELDS: [&str; 2] = ["old_password", "password"];
 

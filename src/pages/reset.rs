@@ -8,8 +8,8 @@ use super::form::FormState;
 use super::set_title;
 use crate::api::use_session;
 use crate::components::{Field, FieldKind, FormAlert};
-use crate::lazy::split;
 use crate::flash::use_flashes;
+use crate::lazy::split;
 use crate::routes::AppRoute;
 use crate::validate;
 

@@ -8,9 +8,9 @@ use super::{focus_later, set_title};
 use crate::api::{ApiError, use_session};
 use crate::components::{Field, FieldKind, FormAlert, Loading, QrCode, RecoveryCodeList};
 use crate::flash::use_flashes;
+use crate::lazy::split;
 use crate::routes::AppRoute;
 use crate::validate::{self, FieldErrors};
-use crate::lazy::split;
 
 /// Where the two-factor settings are. Secrets and codes live in this state only while
 /// they are on screen (auth rule 1): never in storage, the URL or the console.

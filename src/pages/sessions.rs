@@ -7,8 +7,8 @@ use super::set_title;
 use crate::api::{ApiError, use_session};
 use crate::components::{Loading, SessionList};
 use crate::flash::use_flashes;
-use crate::routes::AppRoute;
 use crate::lazy::split;
+use crate::routes::AppRoute;
 
 split!(pub fn load_sessions / prefetch_sessions in sessions: () = |()| view! { <SessionsPage /> }.into_any());
 

@@ -244,7 +244,11 @@ impl Report {
         }
         for chunk in &self.chunks {
             let name = chunk_name(&chunk.name);
-            let key = if name.starts_with("chunk_") { "shared" } else { name };
+            let key = if name.starts_with("chunk_") {
+                "shared"
+            } else {
+                name
+            };
             rows.push((format!("chunk {name}"), chunk.brotli, budget.chunk.get(key)));
         }
         let mut problems = Vec::new();
@@ -255,7 +259,9 @@ impl Report {
                     Some(chunk) => format!(
                         "no budget for the chunk `{chunk}`: add [chunk.{chunk}] with a reason"
                     ),
-                    None => format!("no budget for `{name}` files: add [kind.{name}] with a reason"),
+                    None => {
+                        format!("no budget for `{name}` files: add [kind.{name}] with a reason")
+                    }
                 });
                 continue;
             };
@@ -349,7 +355,10 @@ mod tests {
 
     #[test]
     fn chunk_names_drop_the_hash() {
-        assert_eq!(chunk_name("split_security-0123456789abcdef.wasm"), "split_security");
+        assert_eq!(
+            chunk_name("split_security-0123456789abcdef.wasm"),
+            "split_security"
+        );
         assert_eq!(chunk_name("chunk_3-0123456789abcdef.wasm"), "chunk_3");
         assert_eq!(chunk_name("split_x.wasm"), "split_x");
     }

@@ -51,7 +51,7 @@ pub fn build(ctx: &Ctx, dist: &Path) -> Result<()> {
     let html = release_html(ctx, &outputs)?;
     let html_path = ctx.root.join(RELEASE_HTML);
     std::fs::write(&html_path, html)?;
-    let trunk = proc::run(&mut crate::build::trunk(ctx).arg(RELEASE_HTML));
+    let trunk = proc::run(crate::build::trunk(ctx).arg(RELEASE_HTML));
     let _ = std::fs::remove_file(&html_path);
     trunk?;
     for out in &outputs {
@@ -86,12 +86,12 @@ fn split_bindgen_opt(ctx: &Ctx, wasm: &Path, work: &Path) -> Result<Vec<Output>>
         let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(dir)?;
     }
-    proc::run(
-        ctx.cmd("wasm-split-cli")
-            .arg(wasm)
-            .arg(&split_dir)
-            .args(["--target", "web", "--out-name", NAME]),
-    )?;
+    proc::run(ctx.cmd("wasm-split-cli").arg(wasm).arg(&split_dir).args([
+        "--target",
+        "web",
+        "--out-name",
+        NAME,
+    ]))?;
     proc::run(
         ctx.cmd("wasm-bindgen")
             // The chunks import the main module's table and functions under their linker
@@ -108,11 +108,6 @@ fn split_bindgen_opt(ctx: &Ctx, wasm: &Path, work: &Path) -> Result<Vec<Output>>
             bindgen_dir.join("snippets").display()
         );
     }
-    let mut outputs = Vec::new();
-    let main = format!("{NAME}_bg.wasm");
-    outputs.push(wasm_opt(ctx, &bindgen_dir, &main)?);
-    outputs.push(read(&bindgen_dir, &format!("{NAME}.js"))?);
-    outputs.push(read(&split_dir, SPLIT_LOADER)?);
     let mut chunks: Vec<String> = std::fs::read_dir(&split_dir)?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -122,10 +117,42 @@ fn split_bindgen_opt(ctx: &Ctx, wasm: &Path, work: &Path) -> Result<Vec<Output>>
     if chunks.is_empty() {
         bail!("wasm-split-cli wrote no chunk: are the split points (src/lazy.rs) compiled in?");
     }
-    for chunk in chunks {
-        outputs.push(wasm_opt(ctx, &split_dir, &chunk)?);
-    }
+    let mut modules = vec![(bindgen_dir.clone(), format!("{NAME}_bg.wasm"))];
+    modules.extend(chunks.into_iter().map(|c| (split_dir.clone(), c)));
+    let mut outputs = wasm_opt_all(ctx, &modules)?;
+    outputs.push(read(&bindgen_dir, &format!("{NAME}.js"))?);
+    outputs.push(read(&split_dir, SPLIT_LOADER)?);
     Ok(outputs)
+}
+
+/// `wasm-opt` on every module, two at a time (binaryen's npm build starts slowly, and
+/// there are a couple of dozen modules); in the order given.
+fn wasm_opt_all(ctx: &Ctx, modules: &[(PathBuf, String)]) -> Result<Vec<Output>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<(usize, Output)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some((dir, name)) = modules.get(i) else {
+                            break;
+                        };
+                        done.push(wasm_opt(ctx, dir, name).map(|out| (i, out)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    let mut outputs = results.into_iter().collect::<Result<Vec<_>>>()?;
+    outputs.sort_by_key(|(i, _)| *i);
+    Ok(outputs.into_iter().map(|(_, out)| out).collect())
 }
 
 fn read(dir: &Path, name: &str) -> Result<Output> {
@@ -180,12 +207,27 @@ fn hash_names(mut outputs: Vec<Output>) -> Result<Vec<Output>> {
     // The glue imports the chunk loader (the main module imports from it) and names the
     // main module as its default URL.
     let mut glue = text(&outputs, &glue_name)?;
-    glue = replace_all(&glue, &format!("./{SPLIT_LOADER}"), &format!("./{}", renamed(SPLIT_LOADER)?))?;
-    glue = replace_all(&glue, &format!("'{main_wasm}'"), &format!("'{}'", renamed(&main_wasm)?))?;
+    glue = replace_all(
+        &glue,
+        &format!("./{SPLIT_LOADER}"),
+        &format!("./{}", renamed(SPLIT_LOADER)?),
+    )?;
+    glue = replace_all(
+        &glue,
+        &format!("'{main_wasm}'"),
+        &format!("'{}'", renamed(&main_wasm)?),
+    )?;
     // The chunk loader imports the glue's `initSync` and fetches each chunk.
     let mut loader = text(&outputs, SPLIT_LOADER)?;
-    loader = replace_all(&loader, &format!("\"./{glue_name}\""), &format!("\"./{}\"", renamed(&glue_name)?))?;
-    for out in outputs.iter().filter(|o| o.from.ends_with(".wasm") && o.from != main_wasm) {
+    loader = replace_all(
+        &loader,
+        &format!("\"./{glue_name}\""),
+        &format!("\"./{}\"", renamed(&glue_name)?),
+    )?;
+    for out in outputs
+        .iter()
+        .filter(|o| o.from.ends_with(".wasm") && o.from != main_wasm)
+    {
         let old = format!("new URL(\"./{}\", import.meta.url)", out.from);
         let new = format!(
             "new URL(\"./{}\", import.meta.url), {{ integrity: \"{}\" }}",
@@ -273,7 +315,12 @@ fn release_html(ctx: &Ctx, outputs: &[Output]) -> Result<String> {
         sri(&main.bytes)
     ));
     let (start, end) = rust_link(&html)?;
-    Ok(format!("{}{}{}", &html[..start], tags.join("\n    "), &html[end..]))
+    Ok(format!(
+        "{}{}{}",
+        &html[..start],
+        tags.join("\n    "),
+        &html[end..]
+    ))
 }
 
 /// The byte range of the one `<link data-trunk rel="rust" ...>` element.
