@@ -91,9 +91,10 @@ fn describe(path: &Path, out: &mut Vec<String>) {
     }
 }
 
-pub fn trunk(ctx: &Ctx) -> Command {
+/// `trunk build --release --offline` of the HTML file `target`.
+pub fn trunk(ctx: &Ctx, target: &str) -> Command {
     let mut cmd = ctx.cmd("trunk");
-    cmd.args(["build", "--release", "--offline"])
+    cmd.args(["build", target, "--release", "--offline"])
         // Trunk would otherwise ask GitHub for its latest version: no network here.
         .env("TRUNK_SKIP_VERSION_CHECK", "true");
     cmd

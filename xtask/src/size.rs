@@ -111,13 +111,24 @@ fn first_visit(dist: &Path, all: &[String]) -> Result<BTreeSet<String>> {
         let text = proc::read(&dist.join(&name))?;
         for other in all {
             let chunk = name != "index.html" && kind_of(other) == "wasm";
-            if !chunk && !seen.contains(other) && text.contains(other.as_str()) {
+            if !chunk && !seen.contains(other) && names(&text, other) {
                 seen.insert(other.clone());
                 queue.push(other.clone());
             }
         }
     }
     Ok(seen)
+}
+
+/// Whether `text` names the file `name`: as a whole name, so `__wbg_set_headers` in the
+/// glue is not the `_headers` file.
+fn names(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(at, _)| {
+        !text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    })
 }
 
 fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
@@ -351,6 +362,14 @@ mod tests {
         assert_eq!(group(999), "999");
         assert_eq!(group(1000), "1,000");
         assert_eq!(group(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn a_file_is_named_only_as_a_whole_name() {
+        assert!(names(r#"href="/_headers""#, "_headers"));
+        assert!(names("_headers", "_headers"));
+        assert!(!names("__wbg_set_headers", "_headers"));
+        assert!(!names("/x-main.css", "main.css"));
     }
 
     #[test]

@@ -13,9 +13,9 @@
 //!    table and functions it exports), then `wasm-opt -Oz` on every module;
 //! 4. every file gets the build's content hash in its name (they name one another, so one
 //!    hash for the set), and each chunk fetch carries its SRI hash;
-//! 5. Trunk builds index.html with the `rel="rust"` link replaced by what Trunk itself would
-//!    have put there (the loader's `<meta>` from `pattern_script`), plus preloads with SRI
-//!    for the glue, the chunk loader and the main module.
+//! 5. Trunk builds index.html with its `rel="rust"` link skipped and followed by what Trunk
+//!    itself would have put there (the loader's `<meta>` from `pattern_script`), plus
+//!    preloads with SRI for the glue, the chunk loader and the main module.
 //!
 //! `trunk serve` keeps building the unsplit app from the same index.html.
 
@@ -51,9 +51,15 @@ pub fn build(ctx: &Ctx, dist: &Path) -> Result<()> {
     let html = release_html(ctx, &outputs)?;
     let html_path = ctx.root.join(RELEASE_HTML);
     std::fs::write(&html_path, html)?;
-    let trunk = proc::run(crate::build::trunk(ctx).arg(RELEASE_HTML));
+    let trunk = proc::run(&mut crate::build::trunk(ctx, RELEASE_HTML));
     let _ = std::fs::remove_file(&html_path);
     trunk?;
+    let index = dist.join("index.html");
+    let mut built = proc::read(&index)?;
+    if let Ok((start, end)) = rust_link(&built) {
+        built.replace_range(start..end, "");
+        std::fs::write(&index, built)?;
+    }
     for out in &outputs {
         std::fs::write(dist.join(&out.to), &out.bytes)
             .with_context(|| format!("writing dist/{}", out.to))?;
@@ -314,10 +320,13 @@ fn release_html(ctx: &Ctx, outputs: &[Output]) -> Result<String> {
         main.to,
         sri(&main.bytes)
     ));
+    // Trunk builds the Cargo project beside the HTML when no `rel="rust"` link is there:
+    // the link stays, marked to be skipped, and `build` removes it from the output.
     let (start, end) = rust_link(&html)?;
     Ok(format!(
-        "{}{}{}",
+        "{}<link data-trunk-skip{}\n    {}{}",
         &html[..start],
+        &html[start + "<link".len()..end],
         tags.join("\n    "),
         &html[end..]
     ))
