@@ -44,34 +44,18 @@ test('a first visit to /login fetches the main module and no chunk', async ({ pa
   expect(wasm[0]).toMatch(/^\/microblog_bg-[0-9a-f]{16}\.wasm$/);
 });
 
-test('each lazy page loads by navigation, by a deep link and by reload', async ({
-  request,
-  page,
-  loginPage,
-  shell,
-}) => {
-  const me = newAccount('lazy');
-  const fan = newAccount('fan');
-  await register(request, me);
-  const fanId = (await register(request, fan)).id;
-  await writePost(request, await accessToken(request, me), 'A post to edit later');
-  const { id: meId } = await request
-    .get(`/api/users/${me.username}`)
-    .then((r) => r.json() as Promise<{ id: number }>);
-  await follow(request, await accessToken(request, fan), meId);
-  expect(fanId).toBeGreaterThan(0);
-
+test('the password pages load by navigation, by a deep link and by reload', async ({ page, loginPage }) => {
   const chunks = watchChunks(page);
   const main = page.getByRole('main');
 
-  // Logged out: the forgotten-password page, a link away from the login page.
+  // The forgotten-password page, a link away from the login page.
   await loginPage.goto();
   const forgot = page.getByRole('heading', { name: 'Forgot password', level: 1 });
   expect(chunks).not.toContain('split_forgot_password');
   await main.getByRole('link', { name: 'Forgot your password?' }).click();
   await expect(forgot).toBeVisible();
   expect(chunks).toContain('split_forgot_password');
-  await page.goto('/');
+  await page.goto('/register');
   await page.goto('/forgot');
   await expect(forgot).toBeVisible();
   await page.reload();
@@ -85,77 +69,72 @@ test('each lazy page loads by navigation, by a deep link and by reload', async (
   expect(chunks).toContain('split_reset');
   await page.reload();
   await expect(reset).toBeVisible();
+});
 
+/** The logged-in pages that are chunks, each reached from one's own page. */
+const privatePages: { chunk: string; link: RegExp | string; path: RegExp; heading: string }[] = [
+  { chunk: 'split_edit_profile', link: 'Edit profile', path: /\/settings\/profile$/, heading: 'Edit profile' },
+  { chunk: 'split_change_password', link: 'Change password', path: /\/settings\/password$/, heading: 'Change password' },
+  {
+    chunk: 'split_security',
+    link: 'Two-factor authentication',
+    path: /\/settings\/security$/,
+    heading: 'Two-factor authentication',
+  },
+  { chunk: 'split_sessions', link: 'Sessions', path: /\/settings\/sessions$/, heading: 'Sessions' },
+  { chunk: 'split_edit_post', link: 'Edit', path: /\/posts\/\d+\/edit/, heading: 'Edit post' },
+  // The followers list: a tab of the user page, whose heading stays.
+  { chunk: 'split_follow_lists', link: /^Followers/, path: /\?list=followers$/, heading: '' },
+];
+
+for (const lazy of privatePages) {
+  test(`${lazy.chunk} loads by navigation, by a deep link and by reload`, async ({
+    request,
+    page,
+    loginPage,
+    shell,
+  }) => {
+    const me = newAccount('lazy');
+    const fan = newAccount('fan');
+    const { id: meId } = await register(request, me);
+    await register(request, fan);
+    await writePost(request, await accessToken(request, me), 'A post to edit later');
+    await follow(request, await accessToken(request, fan), meId);
+    const chunks = watchChunks(page);
+    const main = page.getByRole('main');
+    // What shows once the piece is here.
+    const shown = lazy.heading
+      ? page.getByRole('heading', { name: lazy.heading, level: 1 })
+      : main.getByRole('link', { name: fan.username });
+
+    await loginPage.goto();
+    await loginPage.login(me);
+    await shell.gotoOwnPage(me.username);
+    expect(chunks, 'fetched before it was needed').not.toContain(lazy.chunk);
+    await main.getByRole('link', { name: lazy.link, exact: true }).first().click();
+    await expect(shown).toBeVisible();
+    await expect(page).toHaveURL(lazy.path);
+    expect(chunks).toContain(lazy.chunk);
+
+    const url = page.url();
+    await page.goto('/explore');
+    await expect(page.getByRole('heading', { name: 'Explore', level: 1 })).toBeVisible();
+    await page.goto(url);
+    await expect(shown).toBeVisible();
+
+    await page.reload();
+    await expect(shown).toBeVisible();
+    await shell.expectLoggedInAs(me.username);
+  });
+}
+
+test('the code step of a two-factor login is a chunk', async ({ request, page, loginPage }) => {
+  const me = newAccount('lazy2fa');
+  await register(request, me);
+  await enableTwoFactor(request, me);
+  const chunks = watchChunks(page);
   await loginPage.goto();
-  await loginPage.login(me);
-
-  // Logged in: from one's own page to each settings page, the post editor and the lists.
-  const pages: { path: RegExp | string; chunk: string; link: RegExp | string; heading: ReturnType<Page['getByRole']> }[] = [
-    {
-      path: '/settings/profile',
-      chunk: 'split_edit_profile',
-      link: 'Edit profile',
-      heading: page.getByRole('heading', { name: 'Edit profile', level: 1 }),
-    },
-    {
-      path: '/settings/password',
-      chunk: 'split_change_password',
-      link: 'Change password',
-      heading: page.getByRole('heading', { name: 'Change password', level: 1 }),
-    },
-    {
-      path: '/settings/security',
-      chunk: 'split_security',
-      link: 'Two-factor authentication',
-      heading: page.getByRole('heading', { name: 'Two-factor authentication', level: 1 }),
-    },
-    {
-      path: '/settings/sessions',
-      chunk: 'split_sessions',
-      link: 'Sessions',
-      heading: page.getByRole('heading', { name: 'Sessions', level: 1 }),
-    },
-    {
-      path: /\/posts\/\d+\/edit/,
-      chunk: 'split_edit_post',
-      link: 'Edit',
-      heading: page.getByRole('heading', { name: 'Edit post', level: 1 }),
-    },
-    {
-      path: `/user/${me.username}?list=followers`,
-      chunk: 'split_follow_lists',
-      link: /^Followers/,
-      heading: main.getByRole('link', { name: fan.username }),
-    },
-  ];
-  for (const lazy of pages) {
-    await test.step(lazy.chunk, async () => {
-      await shell.gotoOwnPage(me.username);
-      expect(chunks, 'fetched before it was needed').not.toContain(lazy.chunk);
-      await main.getByRole('link', { name: lazy.link, exact: true }).first().click();
-      await expect(lazy.heading).toBeVisible();
-      await expect(page).toHaveURL(lazy.path);
-      expect(chunks).toContain(lazy.chunk);
-
-      const url = page.url();
-      await page.goto('/explore');
-      await expect(page.getByRole('heading', { name: 'Explore', level: 1 })).toBeVisible();
-      await page.goto(url);
-      await expect(lazy.heading).toBeVisible();
-
-      await page.reload();
-      await expect(lazy.heading).toBeVisible();
-      await shell.expectLoggedInAs(me.username);
-    });
-  }
-
-  // The code step of a login with two-factor authentication.
-  const guarded = newAccount('lazy2fa');
-  await register(request, guarded);
-  await enableTwoFactor(request, guarded);
-  await shell.logout();
-  expect(chunks).not.toContain('split_two_factor_login');
-  const codeStep = await loginPage.toCodeStep(guarded);
+  const codeStep = await loginPage.toCodeStep(me);
   await expect(codeStep.code).toBeFocused();
   expect(chunks).toContain('split_two_factor_login');
 });

@@ -171,19 +171,19 @@ fn read(dir: &Path, name: &str) -> Result<Output> {
     })
 }
 
-/// `wasm-opt -Oz` in place, as Trunk runs it for `data-wasm-opt="z"`.
+/// `wasm-opt -Oz`, as Trunk runs it for `data-wasm-opt="z"`, into `<dir>/opt/`. The input
+/// stays, names and all, for `twiggy` (where do the bytes go?).
 fn wasm_opt(ctx: &Ctx, dir: &Path, name: &str) -> Result<Output> {
-    let path = dir.join(name);
-    let optimised = dir.join(format!("{name}.opt"));
+    let opt_dir = dir.join("opt");
+    std::fs::create_dir_all(&opt_dir)?;
     proc::run(
         ctx.cmd("wasm-opt")
-            .arg(&path)
+            .arg(dir.join(name))
             .arg("-Oz")
             .arg("-o")
-            .arg(&optimised),
+            .arg(opt_dir.join(name)),
     )?;
-    std::fs::rename(&optimised, &path)?;
-    read(dir, name)
+    read(&opt_dir, name)
 }
 
 /// Step 4: `<stem>-<hash>.<ext>` for every file (the hash of them all: they name one
@@ -213,10 +213,12 @@ fn hash_names(mut outputs: Vec<Output>) -> Result<Vec<Output>> {
     // The glue imports the chunk loader (the main module imports from it) and names the
     // main module as its default URL.
     let mut glue = text(&outputs, &glue_name)?;
+    // Only the import statements: the import object keeps the module name the main
+    // module's imports use.
     glue = replace_all(
         &glue,
-        &format!("./{SPLIT_LOADER}"),
-        &format!("./{}", renamed(SPLIT_LOADER)?),
+        &format!("from \"./{SPLIT_LOADER}\""),
+        &format!("from \"./{}\"", renamed(SPLIT_LOADER)?),
     )?;
     glue = replace_all(
         &glue,
