@@ -285,7 +285,7 @@ impl Report {
                 "OVER"
             };
             println!(
-                "  {:24} {:>10} of {:>10} ({:>3}%)  {verdict}",
+                "  {:30} {:>10} of {:>10} ({:>3}%)  {verdict}",
                 name,
                 group(measured),
                 group(limit.brotli),
@@ -302,7 +302,7 @@ impl Report {
         }
         for kind in budget.kind.keys() {
             if !self.by_kind().contains_key(kind.as_str()) {
-                println!("  {kind:24} (no such files in this build)");
+                println!("  {kind:30} (no such files in this build)");
             }
         }
         for chunk in budget.chunk.keys() {
