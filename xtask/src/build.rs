@@ -15,7 +15,7 @@ pub fn spa(ctx: &Ctx) -> Result<()> {
             );
         }
     }
-    // Trunk re-runs wasm-bindgen and wasm-opt even when nothing changed (half a minute on
+    // The pipeline re-runs wasm-bindgen and wasm-opt even when nothing changed (a minute on
     // a busy machine): skip it when no input changed since the last successful build.
     let stamp_path = ctx.target_dir().join("xtask/spa.stamp");
     let stamp = format!("{:016x}\n", fingerprint(ctx)?);
