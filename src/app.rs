@@ -9,9 +9,11 @@ use leptos_router::{NavigateOptions, path};
 use crate::api::{Session, use_session};
 use crate::components::{Clock, FlashList, Header};
 use crate::flash::{Flashes, use_flashes};
+use crate::lazy::lazy_page;
 use crate::pages::{
-    ChangePasswordPage, EditPostPage, EditProfilePage, ExplorePage, FeedPage, ForgotPasswordPage,
-    LoginPage, NotFoundPage, RegisterPage, ResetPasswordPage, SecurityPage, SessionsPage, UserPage,
+    ExplorePage, FeedPage, LoginPage, NotFoundPage, RegisterPage, UserPage, load_change_password,
+    load_edit_post, load_edit_profile, load_forgot_password, load_security, load_sessions,
+    reset_route,
 };
 use crate::routes::{AppRoute, safe_next};
 
@@ -36,6 +38,9 @@ macro_rules! page {
         (|| $page().into_any()) as fn() -> AnyView
     };
 }
+
+/// `/reset` takes its token out of the address before its chunk arrives (pages/reset.rs).
+const RESET_PAGE: fn() -> AnyView = reset_route;
 
 /// Where a logged-out visitor to a private page goes: the login page, which returns here.
 fn to_login() -> String {
@@ -104,17 +109,17 @@ fn Layout() -> impl IntoView {
                 <ProtectedRoute path=path!("/") view=page!(FeedPage) condition=private redirect_path=to_login />
                 <ProtectedRoute path=path!("/explore") view=page!(ExplorePage) condition=private redirect_path=to_login />
                 <ProtectedRoute path=path!("/user/:username") view=page!(UserPage) condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/posts/:id/edit") view=page!(EditPostPage) condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/settings/profile") view=page!(EditProfilePage) condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/settings/password") view=page!(ChangePasswordPage) condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/settings/security") view=page!(SecurityPage) condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/settings/sessions") view=page!(SessionsPage) condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/posts/:id/edit") view=lazy_page!(load_edit_post) condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/settings/profile") view=lazy_page!(load_edit_profile) condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/settings/password") view=lazy_page!(load_change_password) condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/settings/security") view=lazy_page!(load_security) condition=private redirect_path=to_login />
+                <ProtectedRoute path=path!("/settings/sessions") view=lazy_page!(load_sessions) condition=private redirect_path=to_login />
                 <ProtectedRoute path=path!("/login") view=page!(LoginPage) condition=public_only redirect_path=from_login />
                 <ProtectedRoute path=path!("/register") view=page!(RegisterPage) condition=public_only redirect_path=from_login />
-                <ProtectedRoute path=path!("/forgot") view=page!(ForgotPasswordPage) condition=public_only redirect_path=from_login />
+                <ProtectedRoute path=path!("/forgot") view=lazy_page!(load_forgot_password) condition=public_only redirect_path=from_login />
                 // Not guarded: the token must leave the address bar at once, not after the
                 // session is restored, and a reset works whoever is logged in here.
-                <Route path=path!("/reset") view=page!(ResetPasswordPage) />
+                <Route path=path!("/reset") view=RESET_PAGE />
             </Routes>
         </main>
     }

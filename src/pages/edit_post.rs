@@ -8,12 +8,15 @@ use super::set_title;
 use crate::api::use_session;
 use crate::components::{Loading, PostForm};
 use crate::flash::use_flashes;
+use crate::lazy::split;
 use crate::routes::{AppRoute, safe_next};
 use crate::validate;
 
+split!(pub fn load_edit_post / prefetch_edit_post in edit_post: () = |()| view! { <EditPostPage /> }.into_any());
+
 /// Edit one of one's own posts, then return to where the Edit link was (`?next=`).
 #[component]
-pub fn EditPostPage() -> impl IntoView {
+fn EditPostPage() -> impl IntoView {
     set_title("Edit post");
     let session = use_session();
     let params = use_params_map();

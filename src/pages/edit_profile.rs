@@ -9,14 +9,17 @@ use super::set_title;
 use crate::api::use_session;
 use crate::components::{Field, FieldKind, FormAlert, Loading};
 use crate::flash::use_flashes;
+use crate::lazy::split;
 use crate::routes::AppRoute;
 use crate::validate;
 
 const FIELDS: [&str; 4] = ["username", "email", "about_me", "old_password"];
 
+split!(pub fn load_edit_profile / prefetch_edit_profile in edit_profile: () = |()| view! { <EditProfilePage /> }.into_any());
+
 /// Edit one's username, email and "about me".
 #[component]
-pub fn EditProfilePage() -> impl IntoView {
+fn EditProfilePage() -> impl IntoView {
     set_title("Edit profile");
     let session = use_session();
     let me = LocalResource::new(move || async move { session.client().me().await });

@@ -5,6 +5,7 @@ use super::form::FormState;
 use super::set_title;
 use crate::api::use_session;
 use crate::components::{Field, FieldKind, FormAlert};
+use crate::lazy::split;
 use crate::routes::AppRoute;
 use crate::validate;
 
@@ -12,10 +13,12 @@ use crate::validate;
 const SENT: &str = "If an account exists for that address, we sent it a link to choose a new \
      password. The link works once, for a short time.";
 
+split!(pub fn load_forgot_password / prefetch_forgot_password in forgot_password: () = |()| view! { <ForgotPasswordPage /> }.into_any());
+
 /// Ask for a password-reset email. The answer is the same whether or not the address has
 /// an account (auth rule 26), and so is what this page says.
 #[component]
-pub fn ForgotPasswordPage() -> impl IntoView {
+fn ForgotPasswordPage() -> impl IntoView {
     set_title("Forgot password");
     let session = use_session();
     let email = RwSignal::new(String::new());

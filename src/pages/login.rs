@@ -8,6 +8,7 @@ use super::form::FormState;
 use super::{focus_later, set_title};
 use crate::api::{LoginOutcome, use_session};
 use crate::components::{Field, FieldKind, FormAlert};
+use crate::lazy::split;
 use crate::routes::AppRoute;
 use crate::time::{millis, now_ms};
 use crate::validate::{self, FieldErrors};
@@ -72,9 +73,14 @@ pub fn LoginPage() -> impl IntoView {
     });
     move || match pending.get() {
         None => view! { <PasswordStep username pending notice /> }.into_any(),
-        Some(step) => view! { <CodeStep step pending on_back=back /> }.into_any(),
+        // Only accounts with two-factor authentication need this step: it is in a chunk.
+        Some(step) => crate::lazy::deferred(load_code_step, (step, pending, back), false),
     }
 }
+
+split!(fn load_code_step / prefetch_code_step in two_factor_login:
+    (Pending, RwSignal<Option<Pending>>, Callback<Option<String>>) =
+    |(step, pending, on_back)| view! { <CodeStep step pending on_back /> }.into_any());
 
 #[component]
 fn PasswordStep(
@@ -97,8 +103,8 @@ fn PasswordStep(
                 Ok(LoginOutcome::TwoFactor(challenge)) => {
                     password.set(String::new());
                     notice.set(None);
+                    // The code step focuses its field once its chunk is here.
                     pending.set(Some(Pending::new(challenge)));
-                    focus_later("code");
                 }
                 Err(err) if err.is_status(401) => form.fail("Invalid username or password."),
                 Err(err) => form.fail(err.to_string()),
@@ -224,7 +230,6 @@ fn CodeStep(
                 p.recovery = !recovery;
             }
         });
-        focus_later(if recovery { FIELD_CODE } else { FIELD_RECOVERY });
     };
     let (intro, label, name, autocomplete, inputmode, other) = if recovery {
         (
@@ -245,6 +250,9 @@ fn CodeStep(
             "Use a recovery code instead",
         )
     };
+    // Shown after a correct password, and anew after each switch between the two kinds of
+    // code: either way the field is where the user continues.
+    focus_later(name);
     view! {
         <div class="narrow">
             <h1 tabindex="-1">"Two-factor authentication"</h1>

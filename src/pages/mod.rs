@@ -1,4 +1,6 @@
 //! The pages: each loads its data through the session's client and lays out components.
+//! The pages a first visit shows are in the first download; the others are `load_*`
+//! functions that fetch their wasm chunk first (see `crate::lazy`).
 
 mod edit_post;
 mod edit_profile;
@@ -18,18 +20,18 @@ mod security;
 mod sessions;
 mod user;
 
-pub use edit_post::EditPostPage;
-pub use edit_profile::EditProfilePage;
+pub use edit_post::load_edit_post;
+pub use edit_profile::load_edit_profile;
 pub use explore::ExplorePage;
 pub use feed::FeedPage;
-pub use forgot::ForgotPasswordPage;
+pub use forgot::load_forgot_password;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
-pub use password::ChangePasswordPage;
+pub use password::load_change_password;
 pub use register::RegisterPage;
-pub use reset::ResetPasswordPage;
-pub use security::SecurityPage;
-pub use sessions::SessionsPage;
+pub use reset::reset_route;
+pub use security::load_security;
+pub use sessions::load_sessions;
 pub use user::UserPage;
 
 use leptos::prelude::*;

@@ -8,14 +8,17 @@ use super::set_title;
 use crate::api::use_session;
 use crate::components::{Field, FieldKind, FormAlert};
 use crate::flash::use_flashes;
+use crate::lazy::split;
 use crate::routes::AppRoute;
 use crate::validate;
 
 const FIELDS: [&str; 2] = ["old_password", "password"];
 
+split!(pub fn load_change_password / prefetch_change_password in change_password: () = |()| view! { <ChangePasswordPage /> }.into_any());
+
 /// Change one's password; the current one is required.
 #[component]
-pub fn ChangePasswordPage() -> impl IntoView {
+fn ChangePasswordPage() -> impl IntoView {
     set_title("Change password");
     let session = use_session();
     let flashes = use_flashes();

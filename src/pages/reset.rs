@@ -9,6 +9,7 @@ use super::set_title;
 use crate::api::use_session;
 use crate::components::{Field, FieldKind, FormAlert};
 use crate::flash::use_flashes;
+use crate::lazy::split;
 use crate::routes::AppRoute;
 use crate::validate;
 
@@ -26,20 +27,14 @@ pub fn token_from_search(search: &str) -> Option<String> {
 }
 
 /// Where the reset email's link lands. The token is read once and the address bar is
-/// replaced at once, so it leaves the URL, the history and any referrer; from then on it
-/// lives only in this page's memory.
-#[component]
-pub fn ResetPasswordPage() -> impl IntoView {
-    set_title("Choose a new password");
-    let session = use_session();
-    let flashes = use_flashes();
-    let navigate = use_navigate();
+/// replaced at once (before the page's own code has arrived), so it leaves the URL, the
+/// history and any referrer; from then on it lives only in memory.
+pub fn reset_route() -> AnyView {
     let token = token_from_search(&window().location().search().unwrap_or_default());
-    let form = FormState::new();
     if token.is_some() {
         // Same path, so the router keeps this page and only forgets the query. Right after
         // this render, not during it.
-        let navigate = navigate.clone();
+        let navigate = use_navigate();
         queue_microtask(move || {
             navigate(
                 &AppRoute::ResetPassword.path(),
@@ -50,7 +45,22 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 },
             );
         });
-    } else {
+    }
+    crate::lazy::deferred(load_reset, token, false)
+}
+
+split!(fn load_reset / prefetch_reset in reset: Option<String> =
+    |token| view! { <ResetPasswordPage token /> }.into_any());
+
+/// The new password, with the token `reset_route` took from the link.
+#[component]
+fn ResetPasswordPage(token: Option<String>) -> impl IntoView {
+    set_title("Choose a new password");
+    let session = use_session();
+    let flashes = use_flashes();
+    let navigate = use_navigate();
+    let form = FormState::new();
+    if token.is_none() {
         form.fail(NO_TOKEN);
     }
     let token = StoredValue::new(token.unwrap_or_default());

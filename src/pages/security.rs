@@ -8,6 +8,7 @@ use super::{focus_later, set_title};
 use crate::api::{ApiError, use_session};
 use crate::components::{Field, FieldKind, FormAlert, Loading, QrCode, RecoveryCodeList};
 use crate::flash::use_flashes;
+use crate::lazy::split;
 use crate::routes::AppRoute;
 use crate::validate::{self, FieldErrors};
 
@@ -68,13 +69,15 @@ impl Stage {
 const CODE: &str = "Code from the app";
 const ANY_CODE: &str = "Code from the app, or a recovery code";
 
+split!(pub fn load_security / prefetch_security in security: () = |()| view! { <SecurityPage /> }.into_any());
+
 /// Two-factor authentication: its status; turning it on (password, QR code, a code, the
 /// recovery codes), off (password and a code), and new recovery codes.
 ///
 /// Written with plain signals rather than a `LocalResource` and one component per step:
-/// every distinct view type costs bundle bytes, and this page is in every first visit.
+/// every distinct view type costs bundle bytes.
 #[component]
-pub fn SecurityPage() -> impl IntoView {
+fn SecurityPage() -> impl IntoView {
     set_title("Two-factor authentication");
     let session = use_session();
     let flashes = use_flashes();

@@ -7,7 +7,10 @@ use super::set_title;
 use crate::api::{ApiError, use_session};
 use crate::components::{Loading, SessionList};
 use crate::flash::use_flashes;
+use crate::lazy::split;
 use crate::routes::AppRoute;
+
+split!(pub fn load_sessions / prefetch_sessions in sessions: () = |()| view! { <SessionsPage /> }.into_any());
 
 /// The sessions (logged-in browsers) of this account; log out any other one, or all of
 /// them. A session logged out here is logged out at its next request (its tokens stop
@@ -16,7 +19,7 @@ use crate::routes::AppRoute;
 /// Loaded into a plain signal rather than a `LocalResource` with `<Transition>`: the same
 /// behaviour for this page, in fewer bundle bytes (this page is in every first visit).
 #[component]
-pub fn SessionsPage() -> impl IntoView {
+fn SessionsPage() -> impl IntoView {
     set_title("Sessions");
     let session = use_session();
     let flashes = use_flashes();

@@ -8,6 +8,7 @@ use super::{PostsSection, set_title};
 use crate::api::{post_cursor, use_session, user_cursor};
 use crate::components::{ListFooter, Loading, Profile, ProfileTabs, UserList, UserTab};
 use crate::flash::use_flashes;
+use crate::lazy::split;
 
 /// A user's page: the profile, then their posts, followers or following (`?list=`).
 #[component]
@@ -110,9 +111,9 @@ fn UserView(user: User, tab: Signal<UserTab>) -> impl IntoView {
             UserTab::Posts => view! { <UserPosts id /> }.into_any(),
             UserTab::Followers => {
                 lists_changed.track();
-                view! { <UserLinks id followers=true /> }.into_any()
+                crate::lazy::deferred(load_user_links, (id, true), true)
             }
-            UserTab::Following => view! { <UserLinks id followers=false /> }.into_any(),
+            UserTab::Following => crate::lazy::deferred(load_user_links, (id, false), true),
         }}
     }
 }
@@ -129,6 +130,10 @@ fn UserPosts(id: i64) -> impl IntoView {
         <PostsSection pager empty_text="No posts yet." />
     }
 }
+
+// The lists of followers and following are a click away from a user's page: a chunk.
+split!(fn load_user_links / prefetch_user_links in follow_lists: (i64, bool) =
+    |(id, followers)| view! { <UserLinks id followers /> }.into_any());
 
 /// Followers (or following) of user `id`.
 #[component]

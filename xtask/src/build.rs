@@ -1,11 +1,11 @@
-//! Release builds of the SPA (Trunk, offline) and of the API server.
+//! Release builds of the SPA (split into chunks, see split.rs) and of the API server.
 
 use crate::proc::{self, Ctx};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// `trunk build --release --offline` into `dist/`.
+/// The split release build of the SPA into `dist/` (split.rs).
 pub fn spa(ctx: &Ctx) -> Result<()> {
     for file in ["index.html", "Trunk.toml"] {
         if !ctx.root.join(file).is_file() {
@@ -15,7 +15,7 @@ pub fn spa(ctx: &Ctx) -> Result<()> {
             );
         }
     }
-    // Trunk re-runs wasm-bindgen and wasm-opt even when nothing changed (half a minute on
+    // The pipeline re-runs wasm-bindgen and wasm-opt even when nothing changed (a minute on
     // a busy machine): skip it when no input changed since the last successful build.
     let stamp_path = ctx.target_dir().join("xtask/spa.stamp");
     let stamp = format!("{:016x}\n", fingerprint(ctx)?);
@@ -23,9 +23,9 @@ pub fn spa(ctx: &Ctx) -> Result<()> {
         println!("build: SPA is up to date (no input changed since the last build)");
         return Ok(());
     }
-    println!("build: SPA (trunk build --release --offline)");
+    println!("build: SPA (cargo, wasm-split-cli, wasm-bindgen, wasm-opt, trunk)");
     let _ = std::fs::remove_file(&stamp_path);
-    proc::run(&mut trunk(ctx))?;
+    crate::split::build(ctx, &dist(ctx))?;
     let compressed = crate::compress::dist(&dist(ctx))?;
     println!(
         "build: wrote .br and .gz beside {} files of dist/ ({} bytes raw, {} brotli)",
@@ -48,6 +48,7 @@ fn fingerprint(ctx: &Ctx) -> Result<u64> {
         "index.html",
         "Trunk.toml",
         ".cargo/config.toml",
+        "xtask/src/split.rs",
     ] {
         describe(&ctx.root.join(file), &mut entries);
     }
@@ -57,8 +58,14 @@ fn fingerprint(ctx: &Ctx) -> Result<u64> {
     entries.sort();
     let rustc = proc::probe(ctx.cmd("rustc").arg("-V")).unwrap_or_default();
     let trunk = proc::probe(ctx.cmd("trunk").arg("--version")).unwrap_or_default();
+    let splitter = crate::tools::WASM_SPLIT_VERSION;
     let flags = std::env::var("RUSTFLAGS").unwrap_or_default();
-    let mut parts: Vec<&[u8]> = vec![rustc.as_bytes(), trunk.as_bytes(), flags.as_bytes()];
+    let mut parts: Vec<&[u8]> = vec![
+        rustc.as_bytes(),
+        trunk.as_bytes(),
+        splitter.as_bytes(),
+        flags.as_bytes(),
+    ];
     parts.extend(entries.iter().map(|e| e.as_bytes()));
     Ok(proc::fnv1a(&parts))
 }
@@ -89,9 +96,10 @@ fn describe(path: &Path, out: &mut Vec<String>) {
     }
 }
 
-pub fn trunk(ctx: &Ctx) -> Command {
+/// `trunk build --release --offline` of the HTML file `target`.
+pub fn trunk(ctx: &Ctx, target: &str) -> Command {
     let mut cmd = ctx.cmd("trunk");
-    cmd.args(["build", "--release", "--offline"])
+    cmd.args(["build", target, "--release", "--offline"])
         // Trunk would otherwise ask GitHub for its latest version: no network here.
         .env("TRUNK_SKIP_VERSION_CHECK", "true");
     cmd

@@ -12,6 +12,7 @@ mod pg;
 mod proc;
 mod serve;
 mod size;
+mod split;
 mod test;
 mod tools;
 
@@ -48,8 +49,9 @@ Commands:
              --runs N         runs per profile and cache state (default 15)
              --profiles a,b   loopback, phone (default both)
              --no-build       use the binaries and dist/ as they are
-  build    Build the SPA (trunk, release) and the server (release).
-  install  Install the tools: wasm target, trunk, wasm-bindgen-cli, npm packages.
+  build    Build the SPA (release, split into chunks) and the server (release).
+  install  Install the tools: wasm target, trunk, wasm-split-cli, wasm-bindgen-cli, npm
+           packages.
              --browser        also Chromium and ChromeDriver (Debian)
              --postgres       also PostgreSQL (Debian)
              --wrk            also wrk (Debian)

@@ -25,6 +25,8 @@ pub struct FileSize {
 
 pub struct Report {
     pub files: Vec<FileSize>,
+    /// The wasm chunks, fetched when a page that needs one is first shown.
+    pub chunks: Vec<FileSize>,
     /// Files in dist/ that a first visit does not fetch.
     pub unused: Vec<String>,
 }
@@ -35,6 +37,10 @@ struct Budget {
     total: Limit,
     #[serde(default)]
     kind: BTreeMap<String, Limit>,
+    /// Per chunk, by its name without the hash (`split_security`); `shared` is the limit
+    /// of each `chunk_<n>` (code that several chunks use; the numbers change with the code).
+    #[serde(default)]
+    chunk: BTreeMap<String, Limit>,
 }
 
 #[derive(Deserialize)]
@@ -56,27 +62,42 @@ pub fn measure(ctx: &Ctx) -> Result<Report> {
     let mut all = Vec::new();
     walk(&dist, &dist, &mut all)?;
     let first_visit = first_visit(&dist, &all)?;
-    let mut files = Vec::new();
-    for name in &first_visit {
-        let bytes = std::fs::read(dist.join(name))?;
-        files.push(FileSize {
-            name: name.clone(),
-            kind: kind_of(name),
-            raw: bytes.len() as u64,
-            gzip: gzip(&bytes)?,
-            brotli: brotli(&bytes)?,
-        });
-    }
+    let sizes = |names: &mut dyn Iterator<Item = &String>| -> Result<Vec<FileSize>> {
+        names
+            .map(|name| {
+                let bytes = std::fs::read(dist.join(name))?;
+                Ok(FileSize {
+                    name: name.clone(),
+                    kind: kind_of(name),
+                    raw: bytes.len() as u64,
+                    gzip: gzip(&bytes)?,
+                    brotli: brotli(&bytes)?,
+                })
+            })
+            .collect()
+    };
+    let files = sizes(&mut first_visit.iter())?;
+    let chunk_names: Vec<String> = all
+        .iter()
+        .filter(|f| !first_visit.contains(*f) && kind_of(f) == "wasm")
+        .cloned()
+        .collect();
+    let chunks = sizes(&mut chunk_names.iter())?;
     let unused = all
         .into_iter()
-        .filter(|f| !first_visit.contains(f))
+        .filter(|f| !first_visit.contains(f) && !chunk_names.contains(f))
         .collect();
-    Ok(Report { files, unused })
+    Ok(Report {
+        files,
+        chunks,
+        unused,
+    })
 }
 
 /// index.html and every dist/ file it names, directly or through a file it names (the
 /// loader's <meta> names the glue and the wasm; CSS may name fonts), plus favicon.ico,
-/// which browsers ask for unprompted.
+/// which browsers ask for unprompted. A wasm file counts only when index.html names it:
+/// the ones that only scripts name are chunks, fetched when a page needs them.
 fn first_visit(dist: &Path, all: &[String]) -> Result<BTreeSet<String>> {
     let mut seen = BTreeSet::from(["index.html".to_owned()]);
     if all.iter().any(|f| f == "favicon.ico") {
@@ -89,13 +110,25 @@ fn first_visit(dist: &Path, all: &[String]) -> Result<BTreeSet<String>> {
         }
         let text = proc::read(&dist.join(&name))?;
         for other in all {
-            if !seen.contains(other) && text.contains(other.as_str()) {
+            let chunk = name != "index.html" && kind_of(other) == "wasm";
+            if !chunk && !seen.contains(other) && names(&text, other) {
                 seen.insert(other.clone());
                 queue.push(other.clone());
             }
         }
     }
     Ok(seen)
+}
+
+/// Whether `text` names the file `name`: as a whole name, so `__wbg_set_headers` in the
+/// glue is not the `_headers` file.
+fn names(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(at, _)| {
+        !text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    })
 }
 
 fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
@@ -193,6 +226,19 @@ impl Report {
             group(gz),
             group(br)
         );
+        if !self.chunks.is_empty() {
+            println!("\nChunks, each fetched when a page that needs it is first shown:");
+            for f in &self.chunks {
+                println!(
+                    "  {:width$}  {:>5}  {:>10}  {:>10}  {:>10}",
+                    f.name,
+                    f.kind,
+                    group(f.raw),
+                    group(f.gzip),
+                    group(f.brotli)
+                );
+            }
+        }
         if !self.unused.is_empty() {
             println!("  not fetched on a first visit: {}", self.unused.join(", "));
         }
@@ -207,13 +253,27 @@ impl Report {
         for (kind, bytes) in self.by_kind() {
             rows.push((kind.to_owned(), bytes, budget.kind.get(kind)));
         }
+        for chunk in &self.chunks {
+            let name = chunk_name(&chunk.name);
+            let key = if name.starts_with("chunk_") {
+                "shared"
+            } else {
+                name
+            };
+            rows.push((format!("chunk {name}"), chunk.brotli, budget.chunk.get(key)));
+        }
         let mut problems = Vec::new();
         println!("\nBudget ({BUDGET_FILE}, brotli bytes):");
         for (name, measured, limit) in rows {
             let Some(limit) = limit else {
-                problems.push(format!(
-                    "no budget for `{name}` files: add [kind.{name}] with a reason"
-                ));
+                problems.push(match name.strip_prefix("chunk ") {
+                    Some(chunk) => format!(
+                        "no budget for the chunk `{chunk}`: add [chunk.{chunk}] with a reason"
+                    ),
+                    None => {
+                        format!("no budget for `{name}` files: add [kind.{name}] with a reason")
+                    }
+                });
                 continue;
             };
             if limit.reason.trim().is_empty() {
@@ -225,7 +285,7 @@ impl Report {
                 "OVER"
             };
             println!(
-                "  {:6} {:>10} of {:>10} ({:>3}%)  {verdict}",
+                "  {:30} {:>10} of {:>10} ({:>3}%)  {verdict}",
                 name,
                 group(measured),
                 group(limit.brotli),
@@ -242,7 +302,18 @@ impl Report {
         }
         for kind in budget.kind.keys() {
             if !self.by_kind().contains_key(kind.as_str()) {
-                println!("  {kind:6} (no such files in this build)");
+                println!("  {kind:30} (no such files in this build)");
+            }
+        }
+        for chunk in budget.chunk.keys() {
+            let built = self.chunks.iter().any(|c| {
+                let name = chunk_name(&c.name);
+                name == chunk || (chunk == "shared" && name.starts_with("chunk_"))
+            });
+            if !built {
+                problems.push(format!(
+                    "[chunk.{chunk}] in {BUDGET_FILE} matches no chunk of this build: remove it"
+                ));
             }
         }
         if problems.is_empty() {
@@ -253,6 +324,18 @@ impl Report {
                 problems.join("\n  - ")
             )
         }
+    }
+}
+
+/// `split_security-0123456789abcdef.wasm` -> `split_security`: a chunk's name in the
+/// budget, without the build's hash.
+fn chunk_name(file: &str) -> &str {
+    let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
+    match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            name
+        }
+        _ => stem,
     }
 }
 
@@ -282,6 +365,24 @@ mod tests {
     }
 
     #[test]
+    fn a_file_is_named_only_as_a_whole_name() {
+        assert!(names(r#"href="/_headers""#, "_headers"));
+        assert!(names("_headers", "_headers"));
+        assert!(!names("__wbg_set_headers", "_headers"));
+        assert!(!names("/x-main.css", "main.css"));
+    }
+
+    #[test]
+    fn chunk_names_drop_the_hash() {
+        assert_eq!(
+            chunk_name("split_security-0123456789abcdef.wasm"),
+            "split_security"
+        );
+        assert_eq!(chunk_name("chunk_3-0123456789abcdef.wasm"), "chunk_3");
+        assert_eq!(chunk_name("split_x.wasm"), "split_x");
+    }
+
+    #[test]
     fn compression_shrinks_repetitive_text() {
         let text = "microblog ".repeat(1000);
         let b = brotli(text.as_bytes()).unwrap();
@@ -295,7 +396,7 @@ mod tests {
         let budget: Budget =
             toml::from_str(&std::fs::read_to_string(root.join(BUDGET_FILE)).unwrap()).unwrap();
         assert!(budget.total.brotli > 0 && !budget.total.reason.trim().is_empty());
-        for (kind, limit) in &budget.kind {
+        for (kind, limit) in budget.kind.iter().chain(&budget.chunk) {
             assert!(!limit.reason.trim().is_empty(), "{kind} has no reason");
         }
     }

@@ -8,6 +8,9 @@ use std::time::Instant;
 
 /// Trunk 0.22 needs a newer rustc than this machine has (see shared/docs/toolchain.md).
 pub const TRUNK_VERSION: &str = "0.21.14";
+/// The splitter that cuts the release wasm into chunks (the one cargo-leptos uses); its
+/// output must match the `wasm_split_helpers` runtime that leptos links.
+pub const WASM_SPLIT_VERSION: &str = "0.2.3";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -16,6 +19,7 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub struct Needs {
     pub wasm_target: bool,
     pub trunk: bool,
+    pub wasm_split: bool,
     pub wasm_bindgen: bool,
     pub npm: bool,
     pub cargo_fetch: bool,
@@ -30,6 +34,7 @@ impl Needs {
         Needs {
             wasm_target: true,
             trunk: true,
+            wasm_split: true,
             wasm_bindgen: true,
             npm: true,
             cargo_fetch: true,
@@ -40,6 +45,7 @@ impl Needs {
     pub fn merge(&mut self, other: &Needs) {
         self.wasm_target |= other.wasm_target;
         self.trunk |= other.trunk;
+        self.wasm_split |= other.wasm_split;
         self.wasm_bindgen |= other.wasm_bindgen;
         self.npm |= other.npm;
         self.cargo_fetch |= other.cargo_fetch;
@@ -57,6 +63,11 @@ pub fn ensure(ctx: &Ctx, needs: &Needs) -> Result<()> {
     }
     if needs.trunk {
         step(&format!("trunk {TRUNK_VERSION}"), || trunk(ctx))?;
+    }
+    if needs.wasm_split {
+        step(&format!("wasm-split-cli {WASM_SPLIT_VERSION}"), || {
+            wasm_split(ctx)
+        })?;
     }
     if needs.wasm_bindgen {
         let version = wasm_bindgen_version(ctx)?;
@@ -129,6 +140,26 @@ fn trunk(ctx: &Ctx) -> Result<bool> {
         ctx.cargo()
             .args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]),
     )?;
+    Ok(true)
+}
+
+/// `wasm-split-cli` has no `--version`: cargo's list of installed packages says which.
+fn wasm_split(ctx: &Ctx) -> Result<bool> {
+    let want = format!("wasm_split_cli_support v{WASM_SPLIT_VERSION}:");
+    let listed = proc::probe(ctx.cargo().args(["install", "--list"])).unwrap_or_default();
+    if listed.lines().any(|l| l.trim() == want) && ctx.which("wasm-split-cli").is_some() {
+        return Ok(false);
+    }
+    proc::run(ctx.cargo().args([
+        "install",
+        "wasm_split_cli_support",
+        "--version",
+        WASM_SPLIT_VERSION,
+        "--features",
+        "build-binary",
+        "--locked",
+        "--force",
+    ]))?;
     Ok(true)
 }
 

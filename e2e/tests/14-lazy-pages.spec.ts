@@ -1,0 +1,195 @@
+// The pages a first visit never shows are wasm chunks fetched when first needed: each one
+// loads by navigation, by a deep link and by a reload; a first visit to /login fetches
+// none; and a chunk that fails to arrive shows an error with a retry that works.
+import type { Page, Request } from '@playwright/test';
+import {
+  accessToken,
+  enableTwoFactor,
+  expect,
+  follow,
+  newAccount,
+  register,
+  test,
+  writePost,
+} from '../pages/fixtures';
+
+/** The wasm chunks the page has asked for, by name (`split_security`), in order. */
+function watchChunks(page: Page): string[] {
+  const chunks: string[] = [];
+  page.on('request', (request: Request) => {
+    const file = new URL(request.url()).pathname.split('/').pop() ?? '';
+    const chunk = /^((?:split|chunk)_[a-z0-9_]+)-[0-9a-f]{16}\.wasm$/.exec(file);
+    if (chunk) chunks.push(chunk[1]);
+  });
+  return chunks;
+}
+
+/** Every wasm file the page has asked for. */
+function watchWasm(page: Page): string[] {
+  const files: string[] = [];
+  page.on('request', (request: Request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith('.wasm')) files.push(path);
+  });
+  return files;
+}
+
+test('a first visit to /login fetches the main module and no chunk', async ({ page }) => {
+  const wasm = watchWasm(page);
+  await page.goto('/login');
+  // Enabled (and so named "Log in") only once the app runs.
+  await expect(page.getByRole('button', { name: 'Log in' })).toBeEnabled();
+  await page.waitForLoadState('networkidle');
+  expect(wasm).toHaveLength(1);
+  expect(wasm[0]).toMatch(/^\/microblog_bg-[0-9a-f]{16}\.wasm$/);
+});
+
+test('the password pages load by navigation, by a deep link and by reload', async ({ page, loginPage }) => {
+  const chunks = watchChunks(page);
+  const main = page.getByRole('main');
+
+  // The forgotten-password page, a link away from the login page.
+  await loginPage.goto();
+  const forgot = page.getByRole('heading', { name: 'Forgot password', level: 1 });
+  expect(chunks).not.toContain('split_forgot_password');
+  await main.getByRole('link', { name: 'Forgot your password?' }).click();
+  await expect(forgot).toBeVisible();
+  expect(chunks).toContain('split_forgot_password');
+  await page.goto('/register');
+  await page.goto('/forgot');
+  await expect(forgot).toBeVisible();
+  await page.reload();
+  await expect(forgot).toBeVisible();
+
+  // The reset page is only ever opened from an email's link: a deep link.
+  const reset = page.getByRole('heading', { name: 'Choose a new password', level: 1 });
+  await page.goto('/reset');
+  await expect(reset).toBeVisible();
+  await expect(main.getByRole('alert')).toContainText('needs the link from a password-reset email');
+  expect(chunks).toContain('split_reset');
+  await page.reload();
+  await expect(reset).toBeVisible();
+});
+
+/** The logged-in pages that are chunks, each reached from one's own page. */
+const privatePages: { chunk: string; link: RegExp | string; path: RegExp; heading: string }[] = [
+  { chunk: 'split_edit_profile', link: 'Edit profile', path: /\/settings\/profile$/, heading: 'Edit profile' },
+  { chunk: 'split_change_password', link: 'Change password', path: /\/settings\/password$/, heading: 'Change password' },
+  {
+    chunk: 'split_security',
+    link: 'Two-factor authentication',
+    path: /\/settings\/security$/,
+    heading: 'Two-factor authentication',
+  },
+  { chunk: 'split_sessions', link: 'Sessions', path: /\/settings\/sessions$/, heading: 'Sessions' },
+  { chunk: 'split_edit_post', link: 'Edit', path: /\/posts\/\d+\/edit/, heading: 'Edit post' },
+  // The followers list: a tab of the user page, whose heading stays.
+  { chunk: 'split_follow_lists', link: /^Followers/, path: /\?list=followers$/, heading: '' },
+];
+
+for (const lazy of privatePages) {
+  test(`${lazy.chunk} loads by navigation, by a deep link and by reload`, async ({
+    request,
+    page,
+    loginPage,
+    shell,
+  }) => {
+    const me = newAccount('lazy');
+    const fan = newAccount('fan');
+    const { id: meId } = await register(request, me);
+    await register(request, fan);
+    await writePost(request, await accessToken(request, me), 'A post to edit later');
+    await follow(request, await accessToken(request, fan), meId);
+    const chunks = watchChunks(page);
+    const main = page.getByRole('main');
+    // What shows once the piece is here.
+    const shown = lazy.heading
+      ? page.getByRole('heading', { name: lazy.heading, level: 1 })
+      : main.getByRole('link', { name: fan.username });
+
+    await loginPage.goto();
+    await loginPage.login(me);
+    await shell.gotoOwnPage(me.username);
+    expect(chunks, 'fetched before it was needed').not.toContain(lazy.chunk);
+    await main.getByRole('link', { name: lazy.link, exact: true }).first().click();
+    await expect(shown).toBeVisible();
+    await expect(page).toHaveURL(lazy.path);
+    expect(chunks).toContain(lazy.chunk);
+
+    const url = page.url();
+    await page.goto('/explore');
+    await expect(page.getByRole('heading', { name: 'Explore', level: 1 })).toBeVisible();
+    await page.goto(url);
+    await expect(shown).toBeVisible();
+
+    await page.reload();
+    await expect(shown).toBeVisible();
+    await shell.expectLoggedInAs(me.username);
+  });
+}
+
+test('the code step of a two-factor login is a chunk', async ({ request, page, loginPage }) => {
+  const me = newAccount('lazy2fa');
+  await register(request, me);
+  await enableTwoFactor(request, me);
+  const chunks = watchChunks(page);
+  await loginPage.goto();
+  const codeStep = await loginPage.toCodeStep(me);
+  await expect(codeStep.code).toBeFocused();
+  expect(chunks).toContain('split_two_factor_login');
+});
+
+/** Fails the first request for the chunk `name`, lets later ones through; counts them. */
+async function failOnce(page: Page, name: string): Promise<{ requests: number }> {
+  const seen = { requests: 0 };
+  await page.route(new RegExp(`/${name}-[0-9a-f]{16}\\.wasm$`), async (route) => {
+    seen.requests += 1;
+    if (seen.requests === 1) await route.abort('connectionreset');
+    else await route.continue();
+  });
+  return seen;
+}
+
+test('a chunk that fails to load shows an error with a retry that works', async ({
+  request,
+  page,
+  loginPage,
+  shell,
+}) => {
+  const me = newAccount('retry');
+  await register(request, me);
+  await loginPage.goto();
+  await loginPage.login(me);
+  const failed = page.getByRole('heading', { name: 'This part of the app could not be loaded', level: 1 });
+  const retry = page.getByRole('button', { name: 'Try again' });
+
+  // By a deep link.
+  const password = await failOnce(page, 'split_change_password');
+  await page.goto('/settings/password');
+  await expect(failed).toBeVisible();
+  await expect(page.getByRole('main').getByRole('alert')).toContainText('did not arrive');
+  // The rest of the app still runs.
+  await shell.expectLoggedInAs(me.username);
+  await retry.click();
+  await expect(page.getByRole('heading', { name: 'Change password', level: 1 })).toBeVisible();
+  await expect(failed).toHaveCount(0);
+  expect(password.requests).toBe(2);
+
+  // By navigation, in an app that has been running for a while.
+  const security = await failOnce(page, 'split_security');
+  await shell.gotoOwnPage(me.username);
+  await page.getByRole('main').getByRole('link', { name: 'Two-factor authentication' }).click();
+  await expect(failed).toBeVisible();
+  await retry.click();
+  await expect(page.getByRole('heading', { name: 'Two-factor authentication', level: 1 })).toBeVisible();
+  expect(security.requests).toBe(2);
+
+  // A failed load is not remembered: leaving the page and coming back fetches anew.
+  const sessions = await failOnce(page, 'split_sessions');
+  await page.goto('/settings/sessions');
+  await expect(failed).toBeVisible();
+  await shell.gotoFeed();
+  await page.goBack();
+  await expect(page.getByRole('heading', { name: 'Sessions', level: 1 })).toBeVisible();
+  expect(sessions.requests).toBe(2);
+});
