@@ -9,6 +9,7 @@ mod follows;
 mod guessing;
 mod helpers;
 mod jwt;
+mod logs;
 mod me;
 mod meta;
 mod origins;

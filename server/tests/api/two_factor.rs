@@ -8,7 +8,7 @@ use crate::account::{
     challenge, code, description, enable_2fa, execute, read_mails, settle_step, wrong_code,
 };
 use crate::helpers::{PASSWORD, spawn_app};
-use crate::security::ServerProcess;
+use crate::logs::ServerProcess;
 
 const WRONG_CODE: &str = "The code is incorrect.";
 #[tokio::test]
