@@ -119,7 +119,6 @@ pub fn router(state: AppState) -> Router {
         .collect();
     let api = crate::routes::with_fallbacks(api.merge(crate::routes::docs::router(openapi)))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(crate::web::compress_json())
         .layer(crate::web::cors(&state.config));
     let app = Router::new()
         .nest("/api", api)
