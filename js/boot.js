@@ -121,11 +121,12 @@ if (showShell()) {
     true,
   );
   // The app mounts its layout beside the shell, hidden; the moment its <main> holds a
-  // page (at once for an entry form, after the session is restored for a private page),
-  // it takes over. Observer callbacks run before the browser paints again.
+  // page, known by its heading (at once for an entry form, after the session is restored
+  // for a private page; not a loading placeholder), it takes over. Observer callbacks run
+  // before the browser paints again.
   const ready = () => {
     const main = document.querySelector(`body > main:not([${SHELL}])`);
-    if (!main || !main.firstElementChild) return false;
+    if (!main || !main.querySelector('h1')) return false;
     handOver(main);
     return true;
   };

@@ -142,7 +142,6 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         // Inside CORS, so that a cross-origin SPA can read the 500 too.
         .layer(axum::middleware::from_fn(crate::catch_panic::catch_panic))
-        .layer(crate::web::compress_json())
         .layer(crate::web::cors(&state.config));
     let app = Router::new()
         .nest("/api", api)

@@ -6,14 +6,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{
-    Extensions, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version, header,
-};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tower::Layer;
-use tower_http::compression::CompressionLayer;
-use tower_http::compression::predicate::{Predicate, SizeAbove};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -48,22 +44,6 @@ pub fn spa(config: &Config) -> Router<AppState> {
         HeaderValue::from_static("accept-encoding"),
     );
     Router::new().fallback_service(vary.layer(files))
-}
-
-/// JSON answers at least this long are compressed for a client that accepts brotli or
-/// gzip; shorter ones gain too little to pay for it.
-const COMPRESS_JSON_ABOVE: u16 = 1024;
-
-/// Compression of the API's larger JSON answers (a feed page is about 10 KB), brotli at
-/// quality 4 or gzip, by `Accept-Encoding`, with `Vary: Accept-Encoding`.
-pub fn compress_json() -> CompressionLayer<impl Predicate> {
-    let json = |_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| {
-        headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"))
-    };
-    CompressionLayer::new().compress_when(SizeAbove::new(COMPRESS_JSON_ABOVE).and(json))
 }
 
 /// CORS for the API: an allow-list of origins, with credentials; never `*`, never a
@@ -203,9 +183,9 @@ const REVALIDATE: &str = "no-cache";
 /// in sixteen: `main-24b0257973e0812.css`).
 fn is_hashed_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
-    name.split(['-', '.', '_']).skip(1).any(|part| {
-        (12..=16).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_hexdigit())
-    })
+    name.split(['-', '.', '_'])
+        .skip(1)
+        .any(|part| (12..=16).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 async fn security_headers(req: Request, next: Next, csp: HeaderValue, hsts: bool) -> Response {
