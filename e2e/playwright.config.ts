@@ -7,6 +7,7 @@
 // is already running instead (e.g. `cargo xtask run`); then nothing is started here.
 import { defineConfig, devices } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,6 +68,8 @@ const serverEnv: Record<string, string> = {
   THROTTLE_RESET_ADDRESS: '1000/900',
   // Likewise every journey registers its users from 127.0.0.1.
   THROTTLE_REGISTER_ADDRESS: '10000/3600',
+  // Seals the run's 2FA secrets and signing keys; a new one each run, like its database.
+  SECRET_KEY: randomBytes(32).toString('hex'),
   RUST_LOG: env.E2E_RUST_LOG ?? 'warn',
   // The OAuth issue adds its provider settings here, pointing at E2E_OAUTH_ISSUER.
 };

@@ -148,6 +148,22 @@ pub struct Config {
     pub throttle: Throttling,
     /// `LOG_FORMAT`: `pretty` (default) or `json`.
     pub log_json: bool,
+    /// `SECRET_KEY`: the key that seals TOTP secrets and signing keys in the database, 32
+    /// bytes as base64 or 64 hex digits. Required: `cargo xtask run` makes one in `data/`.
+    pub secret_key: SecretString,
+    /// `SECRET_KEY_PREVIOUS`: the key before `SECRET_KEY`, during a rotation: values sealed
+    /// under it still open, and the server seals them again under the new one.
+    pub secret_key_previous: Option<SecretString>,
+    /// `ACCESS_TOKEN_AUDIENCE`: the `aud` of access tokens. Default: the API's URL
+    /// (`API_ORIGIN`, else `PUBLIC_URL`'s origin, followed by `/api`).
+    pub access_token_audience: String,
+    /// `SIGNING_KEY_PUBLISH_SECS`: how long a new signing key is published before it signs,
+    /// so that verifiers caching the key set (for up to 5 minutes) have it. Default 600,
+    /// at least 360.
+    pub signing_key_publish: Duration,
+    /// `SIGNING_KEY_ROTATION_DAYS`: rotate the signing key on this schedule. Default: off
+    /// (`server rotate-signing-key` rotates by hand).
+    pub signing_key_rotation: Option<Duration>,
 }
 
 impl Config {
@@ -272,6 +288,46 @@ impl Config {
             }),
         };
 
+        let secret = |key: &str| -> anyhow::Result<Option<SecretString>> {
+            get(key)
+                .map(|v| {
+                    crate::secrets::parse_key(&v).with_context(|| {
+                        format!("{key} must be 32 bytes as base64 or 64 hex digits")
+                    })?;
+                    Ok(SecretString::from(v))
+                })
+                .transpose()
+        };
+        let secret_key = secret("SECRET_KEY")?.context(
+            "SECRET_KEY is not set: it seals TOTP secrets and signing keys in the database. \
+             Make one with `openssl rand -base64 32` (cargo xtask run makes one in data/).",
+        )?;
+        let secret_key_previous = secret("SECRET_KEY_PREVIOUS")?;
+        let api_origin = get("API_ORIGIN")
+            .map(|o| origin_of(o.trim()).context("API_ORIGIN is an origin"))
+            .transpose()?;
+        let access_token_audience = match get("ACCESS_TOKEN_AUDIENCE") {
+            Some(aud) => aud.trim().to_owned(),
+            None => format!(
+                "{}/api",
+                api_origin
+                    .clone()
+                    .map_or_else(|| origin_of(&public_url), Ok)?
+            ),
+        };
+        let signing_key_publish = parse_secs("SIGNING_KEY_PUBLISH_SECS", 600)?;
+        if signing_key_publish < Duration::from_secs(360) {
+            bail!("SIGNING_KEY_PUBLISH_SECS must be at least 360 (verifiers cache keys for 300)");
+        }
+        let signing_key_rotation = get("SIGNING_KEY_ROTATION_DAYS")
+            .map(|d| match d.trim().parse::<u64>() {
+                Ok(days) if days > 0 => Ok(Duration::from_secs(days * 24 * 3600)),
+                _ => Err(anyhow::anyhow!(
+                    "SIGNING_KEY_ROTATION_DAYS must be a whole number of days above 0"
+                )),
+            })
+            .transpose()?;
+
         Ok(Self {
             host: get("HOST")
                 .unwrap_or_else(|| "127.0.0.1".into())
@@ -284,9 +340,7 @@ impl Config {
             database_url: get("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://data/microblog.db".into()),
             static_dir: get("STATIC_DIR").unwrap_or_else(|| "dist".into()).into(),
-            api_origin: get("API_ORIGIN")
-                .map(|o| origin_of(o.trim()).context("API_ORIGIN is an origin"))
-                .transpose()?,
+            api_origin,
             public_url,
             allowed_origins,
             access_token_ttl: parse_secs("ACCESS_TOKEN_TTL_SECS", 900)?,
@@ -306,6 +360,11 @@ impl Config {
             trust_proxy: parse_bool("TRUST_PROXY")?,
             throttle,
             log_json: get("LOG_FORMAT").as_deref() == Some("json"),
+            secret_key,
+            secret_key_previous,
+            access_token_audience,
+            signing_key_publish,
+            signing_key_rotation,
         })
     }
 }
@@ -317,9 +376,13 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> anyhow::Result<Config> {
-        let env: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        let env: HashMap<String, String> = [("SECRET_KEY".to_owned(), "07".repeat(32))]
+            .into_iter()
+            .chain(
+                pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            )
             .collect();
         Config::from_lookup(|key| env.get(key).cloned())
     }

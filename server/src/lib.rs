@@ -15,6 +15,7 @@ pub mod origin;
 #[cfg(test)]
 mod prop_tests;
 pub mod routes;
+pub mod secrets;
 pub mod startup;
 pub mod telemetry;
 pub mod throttle;

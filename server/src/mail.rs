@@ -135,7 +135,12 @@ mod tests {
 
     fn config(outbox: &std::path::Path) -> Config {
         let outbox = outbox.display().to_string();
-        Config::from_lookup(|key| (key == "MAIL_OUTBOX").then(|| outbox.clone())).unwrap()
+        Config::from_lookup(|key| match key {
+            "MAIL_OUTBOX" => Some(outbox.clone()),
+            "SECRET_KEY" => Some("07".repeat(32)),
+            _ => None,
+        })
+        .unwrap()
     }
 
     #[tokio::test]

@@ -9,12 +9,14 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 
+use crate::auth::jwt::{self, Keys};
 use crate::auth::password::Hasher;
 use crate::auth::reset::ResetQueue;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::sessions::Lifetimes;
 use crate::mail::Mailer;
+use crate::secrets::{Sealer, parse_key};
 use crate::throttle::Throttle;
 
 /// The largest request body the API reads. Posts are 280 characters; 64 KiB is plenty.
@@ -30,6 +32,10 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Password-reset requests, handled in order by a background worker.
     pub resets: ResetQueue,
+    /// The keys that sign and verify access tokens.
+    pub keys: Arc<Keys>,
+    /// Seals and opens secrets at rest (TOTP secrets, signing keys).
+    pub sealer: Sealer,
 }
 
 impl AppState {
@@ -58,8 +64,19 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let mailer = Mailer::new(&config)?;
+        let sealer = sealer(&config)?;
+        let resealed = crate::secrets::reseal_all(&db, &sealer).await?;
+        if resealed > 0 {
+            tracing::info!(
+                resealed,
+                "sealed stored secrets under the current SECRET_KEY"
+            );
+        }
+        let keys = Arc::new(Keys::load(&db, &sealer, jwt_settings(&config)).await?);
         let config = Arc::new(config);
         let state = AppState {
+            keys,
+            sealer,
             resets: ResetQueue::start(db.clone(), mailer.clone(), Arc::clone(&config)),
             throttle: Arc::new(Throttle::new(&config.throttle)),
             db,
@@ -94,6 +111,7 @@ impl Application {
             self.state.db.clone(),
             Arc::clone(&self.state.throttle),
         ));
+        let key_upkeep = tokio::spawn(keep_signing_keys(self.state.clone()));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -102,6 +120,7 @@ impl Application {
             .await
             .context("server error")?;
         purge.abort();
+        key_upkeep.abort();
         self.state.db.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -117,6 +136,8 @@ pub fn router(state: AppState) -> Router {
         .into_iter()
         .map(|(path, item)| (format!("/api{path}"), item))
         .collect();
+    let (well_known, well_known_doc) = crate::routes::jwks::router().split_for_parts();
+    openapi.merge(well_known_doc);
     let api = crate::routes::with_fallbacks(api.merge(crate::routes::docs::router(openapi)))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         // Inside CORS, so that a cross-origin SPA can read the 500 too.
@@ -124,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         .layer(crate::web::cors(&state.config));
     let app = Router::new()
         .nest("/api", api)
+        .merge(well_known)
         .merge(crate::web::spa(&state.config))
         .with_state(state.clone());
     crate::web::with_layers(app, &state.config)
@@ -170,5 +192,55 @@ async fn purge_ended_sessions(db: Db, throttle: Arc<Throttle>) {
             tracing::warn!(error = %e, "purging expired login challenges failed");
         }
         throttle.sweep();
+    }
+}
+
+/// The sealer of secrets at rest, from `SECRET_KEY` (and `SECRET_KEY_PREVIOUS`).
+pub fn sealer(config: &Config) -> anyhow::Result<Sealer> {
+    use secrecy::ExposeSecret;
+    let current = parse_key(config.secret_key.expose_secret())?;
+    let previous = config
+        .secret_key_previous
+        .as_ref()
+        .map(|k| parse_key(k.expose_secret()))
+        .transpose()?;
+    Ok(Sealer::new(&current, previous.as_ref()))
+}
+
+/// Who signs access tokens, for whom, for how long.
+pub fn jwt_settings(config: &Config) -> jwt::Settings {
+    jwt::Settings {
+        issuer: config.public_url.trim_end_matches('/').to_owned(),
+        audience: config.access_token_audience.clone(),
+        lifetime: config.access_token_ttl,
+        publish_ahead: config.signing_key_publish,
+    }
+}
+
+/// Every minute, reads the signing keys again (another instance may have rotated, or a
+/// published key may have started signing); hourly, rotates when the optional schedule
+/// says so, and deletes keys no token can need.
+async fn keep_signing_keys(state: AppState) {
+    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+    let settings = jwt_settings(&state.config);
+    let mut minutes = 0u32;
+    loop {
+        every_minute.tick().await;
+        if minutes.is_multiple_of(60) {
+            if let Some(every) = state.config.signing_key_rotation {
+                match jwt::rotate_if_due(&state.db, &state.sealer, &settings, every).await {
+                    Ok(Some(kid)) => tracing::info!(%kid, "signing key rotated on schedule"),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "scheduled signing-key rotation failed"),
+                }
+            }
+            if let Err(e) = jwt::purge(&state.db, &settings).await {
+                tracing::warn!(error = %e, "purging retired signing keys failed");
+            }
+        }
+        minutes = minutes.wrapping_add(1);
+        if let Err(e) = state.keys.reload(&state.db, &state.sealer).await {
+            tracing::warn!(error = %e, "reloading signing keys failed");
+        }
     }
 }

@@ -221,6 +221,7 @@ mod tests {
                 .iter()
                 .find(|(k, _)| *k == key)
                 .map(|(_, v)| (*v).to_owned())
+                .or_else(|| (key == "SECRET_KEY").then(|| "07".repeat(32)))
         })
         .unwrap()
     }

@@ -5,12 +5,14 @@
 //! the reference Flask API's JSON, plus our extensions. Request bodies reject unknown fields.
 
 mod compat;
+mod jwks;
 mod time;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::jwks::{Jwk, Jwks};
 pub use crate::time::{ParseTimestampError, Timestamp};
 
 #[cfg(feature = "openapi")]

@@ -60,6 +60,7 @@ pub struct ServerEnv {
     pub static_dir: PathBuf,
     pub public_url: String,
     pub allowed_origins: String,
+    pub secret_key: String,
 }
 
 impl ServerEnv {
@@ -93,6 +94,10 @@ impl ServerEnv {
             }
             origins.join(",")
         });
+        let secret_key = match var("SECRET_KEY") {
+            Some(key) => key,
+            None => local_secret_key(&ctx.root.join("data").join("secret_key"))?,
+        };
         Ok(ServerEnv {
             host,
             port,
@@ -100,6 +105,7 @@ impl ServerEnv {
             static_dir,
             public_url,
             allowed_origins,
+            secret_key,
         })
     }
 
@@ -109,7 +115,8 @@ impl ServerEnv {
             .env("DATABASE_URL", &self.database_url)
             .env("STATIC_DIR", &self.static_dir)
             .env("PUBLIC_URL", &self.public_url)
-            .env("ALLOWED_ORIGINS", &self.allowed_origins);
+            .env("ALLOWED_ORIGINS", &self.allowed_origins)
+            .env("SECRET_KEY", &self.secret_key);
     }
 
     pub fn connect_addr(&self) -> String {
@@ -119,6 +126,32 @@ impl ServerEnv {
     pub fn browse_url(&self) -> String {
         format!("http://{}:{}", browse_host(&self.host), self.port)
     }
+}
+
+/// The SECRET_KEY of a local run: read from `path`, or made there on first start (32
+/// random bytes as hex, readable by the owner only). It seals the TOTP secrets and signing
+/// keys of `data/microblog.db`: lose it and those no longer open.
+fn local_secret_key(path: &Path) -> Result<String> {
+    if let Ok(key) = std::fs::read_to_string(path) {
+        return Ok(key.trim().to_owned());
+    }
+    let mut bytes = [0u8; 32];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
+    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, key.as_bytes())?;
+    println!(
+        "  Made a SECRET_KEY for local use in {} (it seals 2FA secrets and signing keys;",
+        path.display()
+    );
+    println!("  set SECRET_KEY yourself in production).");
+    Ok(key)
 }
 
 /// Where to connect for a listen address (a wildcard is reached through loopback).

@@ -7,6 +7,7 @@
 //! call a flow, and shape its answer.
 
 pub mod account;
+pub mod jwt;
 pub mod login;
 pub mod password;
 pub mod reauth;
@@ -50,14 +51,21 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token =
             bearer(parts).ok_or(ApiError::Unauthorized("A valid access token is required."))?;
+        const INVALID: ApiError =
+            ApiError::Unauthorized("The access token is invalid or has expired.");
+        let claims = state
+            .keys
+            .verify(token, false, &state.db, &state.sealer)
+            .await
+            .map_err(|_| INVALID)?;
+        let (session_id, user_id) = (claims.sid, claims.user_id().ok_or(INVALID)?);
         let now = now_micros();
+        // Signed is not enough: the session must be live, so logout ends the token at once.
         let found =
-            crate::db::sessions::user_for_access_token(state.db.pool(), &token::hash(token), now)
+            crate::db::sessions::user_for_session(state.db.pool(), session_id, user_id, now)
                 .await?;
-        let Some((session_id, mut user)) = found else {
-            return Err(ApiError::Unauthorized(
-                "The access token is invalid or has expired.",
-            ));
+        let Some(mut user) = found else {
+            return Err(INVALID);
         };
         if now - user.last_seen > LAST_SEEN_RESOLUTION_MICROS {
             crate::db::users::touch_last_seen(&state.db, user.id, now).await?;

@@ -9,7 +9,7 @@
 //! [`decide`] is that policy as a pure function; [`crate::db::sessions::refresh`]
 //! carries out its verdict in one transaction.
 
-use crate::db::sessions::{self, Issued, Origin, Refresh};
+use crate::db::sessions::{self, AccessSent, Issued, Origin, Refresh};
 use crate::error::ApiError;
 use crate::extract::Client;
 use crate::startup::AppState;
@@ -74,14 +74,23 @@ pub async fn refresh(
         ip: &client.ip,
         user_agent: &client.user_agent,
     };
-    let outcome = sessions::refresh(
-        &state.db,
-        refresh_token,
-        access_token,
-        &origin,
-        state.lifetimes(),
-    )
-    .await?;
+    // The reference client sends its (expired) access token along: it must be one we
+    // signed, and name the refresh token's session.
+    // Refused only after the refresh token was judged: replaying a rotated-away refresh
+    // token must not dodge the revocation by sending a wrong access token.
+    let access = match access_token {
+        None => AccessSent::Nothing,
+        Some(token) => match state
+            .keys
+            .verify(token, true, &state.db, &state.sealer)
+            .await
+        {
+            Ok(claims) => AccessSent::OfSession(claims.sid),
+            Err(_) => AccessSent::NotOurs,
+        },
+    };
+    let outcome =
+        sessions::refresh(&state.db, refresh_token, access, &origin, state.lifetimes()).await?;
     Ok(match outcome {
         Refresh::Issued(issued) => {
             tracing::info!(

@@ -10,7 +10,7 @@ use wire::{Timestamp, TwoFactorChallenge};
 
 use crate::auth::login::{self, Method};
 use crate::auth::token;
-use crate::auth::two_factor::{Proof, Verdict, verify};
+use crate::auth::two_factor::{Proof, Verdict, open_secret, verify};
 use crate::db::sessions::Issued;
 use crate::db::{micros, now_micros, two_factor};
 use crate::error::ApiError;
@@ -61,13 +61,14 @@ pub async fn answer(
         tracing::info!("2fa login failed: unknown, used or expired challenge");
         return Err(ApiError::Gone(CHALLENGE_GONE));
     };
-    let Some(secret) = two_factor::totp(state.db.pool(), user_id)
+    let Some(sealed) = two_factor::totp(state.db.pool(), user_id)
         .await?
         .filter(|t| t.enabled)
         .map(|t| t.secret)
     else {
         return Err(ApiError::Gone(CHALLENGE_GONE));
     };
+    let secret = open_secret(state, user_id, &sealed)?;
     let attempt = state.throttle.reserve_two_factor(user_id, &client.ip)?;
     let mut tx = state.db.begin().await?;
     match verify(&mut tx, user_id, &secret, &proof).await? {

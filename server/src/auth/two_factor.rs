@@ -7,12 +7,14 @@
 //! included, must not outlive a change of the account's protection. Changes are logged
 //! (user id and address, never a code or the secret) and the owner is told by email.
 
+use anyhow::Context;
 use wire::{RecoveryCodes, TwoFactorSetup, TwoFactorStatus};
 
 use crate::auth::{AuthUser, reauth, token, totp};
 use crate::db::{Tx, now_micros, sessions, two_factor, users};
 use crate::error::ApiError;
 use crate::mail;
+use crate::secrets::totp_context;
 use crate::startup::AppState;
 
 /// Recovery codes handed out at a time.
@@ -121,7 +123,8 @@ pub async fn start_enrolment(
     check_password(state, me, password).await?;
     let secret = totp::generate_secret();
     let mut tx = state.db.begin().await?;
-    if !two_factor::start_enrolment(&mut tx, me.id(), &secret, now_micros()).await? {
+    let sealed = state.sealer.seal(secret.as_bytes(), &totp_context(me.id()));
+    if !two_factor::start_enrolment(&mut tx, me.id(), &sealed, now_micros()).await? {
         return Err(ApiError::Conflict(ALREADY_ON));
     }
     tx.commit().await?;
@@ -142,7 +145,7 @@ pub async fn confirm_enrolment(
     let secret = match two_factor::totp(state.db.pool(), me.id()).await? {
         None => return Err(ApiError::Conflict(NO_ENROLMENT)),
         Some(t) if t.enabled => return Err(ApiError::Conflict(ALREADY_ON)),
-        Some(t) => t.secret,
+        Some(t) => open_secret(state, me.id(), &t.secret)?,
     };
     if totp::normalize_code(code).is_none() {
         return Err(ApiError::field("code", MALFORMED_CODE));
@@ -260,9 +263,18 @@ async fn check_password(state: &AppState, me: &AuthUser, password: &str) -> Resu
 
 async fn enabled_secret(state: &AppState, me: &AuthUser) -> Result<String, ApiError> {
     match two_factor::totp(state.db.pool(), me.id()).await? {
-        Some(t) if t.enabled => Ok(t.secret),
+        Some(t) if t.enabled => open_secret(state, me.id(), &t.secret),
         _ => Err(ApiError::Conflict(NOT_ON)),
     }
+}
+
+/// A stored TOTP secret, opened (base32).
+pub fn open_secret(state: &AppState, user_id: i64, sealed: &str) -> Result<String, ApiError> {
+    let plain = state
+        .sealer
+        .open(sealed, &totp_context(user_id))
+        .context("a TOTP secret does not open")?;
+    Ok(String::from_utf8(plain).context("a TOTP secret is not UTF-8")?)
 }
 
 /// New recovery codes in `tx`, replacing the old; returns them in plaintext, once.

@@ -8,6 +8,7 @@ pub mod follows;
 pub mod password_resets;
 pub mod posts;
 pub mod sessions;
+pub mod signing_keys;
 pub mod two_factor;
 pub mod user_lists;
 pub mod users;

@@ -17,13 +17,13 @@ pub struct Lifetimes {
     pub grace: Duration,
 }
 
-/// The tokens handed to a client. Plaintext exists only here, on its way out.
+/// A session's refresh token, on its way out; the access token is signed for it when
+/// the answer is shaped. Plaintext exists only here.
 pub struct Issued {
     pub session_id: i64,
     pub user_id: i64,
     /// When the session, and so its refresh token, expires (absolute, from login).
     pub expires_at: i64,
-    pub access_token: String,
     pub refresh_token: String,
 }
 
@@ -32,6 +32,27 @@ pub struct Issued {
 pub struct Origin<'a> {
     pub ip: &'a str,
     pub user_agent: &'a str,
+}
+
+/// The access token that came with a refresh, as the caller verified it (the reference
+/// client sends its expired one along).
+#[derive(Clone, Copy, Debug)]
+pub enum AccessSent {
+    Nothing,
+    /// One we signed, for this session.
+    OfSession(i64),
+    /// Not one of ours.
+    NotOurs,
+}
+
+impl AccessSent {
+    fn allows(self, session_id: i64) -> bool {
+        match self {
+            Self::Nothing => true,
+            Self::OfSession(s) => s == session_id,
+            Self::NotOurs => false,
+        }
+    }
 }
 
 /// What presenting a refresh token led to.
@@ -45,26 +66,25 @@ pub enum Refresh {
     Invalid,
 }
 
-/// The user and session behind a live access token.
-pub async fn user_for_access_token(
+/// The user of a live session, if `session_id` is live and belongs to `user_id` (the
+/// claims of a verified access token).
+pub async fn user_for_session(
     pool: &AnyPool,
-    token_hash: &str,
+    session_id: i64,
+    user_id: i64,
     now: i64,
-) -> Result<Option<(i64, UserRow)>, sqlx::Error> {
+) -> Result<Option<UserRow>, sqlx::Error> {
     let row = sqlx::query(&format!(
-        "SELECT s.id AS session_id, {USER_COLUMNS}
-         FROM access_tokens a
-         JOIN sessions s ON s.id = a.session_id
-         JOIN users u ON u.id = s.user_id
-         WHERE a.token_hash = $1 AND a.expires_at > $2
-           AND s.revoked_at IS NULL AND s.expires_at > $2"
+        "SELECT {USER_COLUMNS}
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3"
     ))
-    .bind(token_hash)
+    .bind(session_id)
+    .bind(user_id)
     .bind(now)
     .fetch_optional(pool)
     .await?;
-    row.map(|r| Ok((r.try_get("session_id")?, UserRow::from_row(&r)?)))
-        .transpose()
+    row.map(|r| UserRow::from_row(&r)).transpose()
 }
 
 /// Starts a session for a user who just proved who they are.
@@ -89,17 +109,16 @@ pub async fn create(
     .await?;
     let refresh_token = token::generate();
     insert_refresh(tx, session_id, 0, &refresh_token).await?;
-    let access_token = insert_access(tx, session_id, now, lifetimes.access).await?;
     Ok(Issued {
         session_id,
         user_id,
         expires_at,
-        access_token,
         refresh_token,
     })
 }
 
-/// Presents a refresh token (and, optionally, the access token that came with it).
+/// Presents a refresh token, and the session of the access token that came with it, if
+/// any (verified by the caller: it must name this session).
 ///
 /// The current token rotates. The immediate predecessor, within the grace, gets the
 /// current token back (sealed under the predecessor at rotation) and a new access
@@ -108,16 +127,14 @@ pub async fn create(
 pub async fn refresh(
     db: &Db,
     refresh_token: &str,
-    access_token: Option<&str>,
+    access: AccessSent,
     origin: &Origin<'_>,
     lifetimes: Lifetimes,
 ) -> Result<Refresh, sqlx::Error> {
     // On PostgreSQL two rotations of one session can race: the loser's conditional
     // UPDATE matches nothing, and it starts over to find itself the predecessor.
     for _ in 0..3 {
-        if let Some(outcome) =
-            try_refresh(db, refresh_token, access_token, origin, lifetimes).await?
-        {
+        if let Some(outcome) = try_refresh(db, refresh_token, access, origin, lifetimes).await? {
             return Ok(outcome);
         }
     }
@@ -129,7 +146,7 @@ pub async fn refresh(
 async fn try_refresh(
     db: &Db,
     refresh_token: &str,
-    access_token: Option<&str>,
+    access: AccessSent,
     origin: &Origin<'_>,
     lifetimes: Lifetimes,
 ) -> Result<Option<Refresh>, sqlx::Error> {
@@ -165,9 +182,7 @@ async fn try_refresh(
     }
     // Reuse is judged on the refresh token alone: whoever replays a rotated-away token
     // must not dodge the revocation (and the log line) by sending a wrong access token.
-    if verdict != Rotation::Reuse
-        && !access_token_matches(&mut tx, access_token, session_id).await?
-    {
+    if verdict != Rotation::Reuse && !access.allows(session_id) {
         return Ok(Some(Refresh::Invalid));
     }
 
@@ -211,34 +226,13 @@ async fn try_refresh(
         }));
     };
 
-    let access_token = insert_access(&mut tx, session_id, now, lifetimes.access).await?;
     tx.commit().await?;
     Ok(Some(Refresh::Issued(Issued {
         session_id,
         user_id,
         expires_at,
-        access_token,
         refresh_token: refresh_token_out,
     })))
-}
-
-/// Whether the access token sent with a refresh, if any, belongs to the session. An
-/// expired one still does: the reference client sends its expired token along.
-async fn access_token_matches(
-    tx: &mut Tx,
-    access_token: Option<&str>,
-    session_id: i64,
-) -> Result<bool, sqlx::Error> {
-    let Some(access) = access_token else {
-        return Ok(true);
-    };
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM access_tokens WHERE token_hash = $1 AND session_id = $2")
-            .bind(token::hash(access))
-            .bind(session_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    Ok(found.is_some())
 }
 
 /// Revokes a session: every token of it stops working at once. True if it was live.
@@ -356,22 +350,4 @@ async fn insert_refresh(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-async fn insert_access(
-    tx: &mut Tx,
-    session_id: i64,
-    now: i64,
-    ttl: Duration,
-) -> Result<String, sqlx::Error> {
-    let token = token::generate();
-    sqlx::query(
-        "INSERT INTO access_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)",
-    )
-    .bind(token::hash(&token))
-    .bind(session_id)
-    .bind(now.saturating_add(micros(ttl)))
-    .execute(&mut **tx)
-    .await?;
-    Ok(token)
 }

@@ -1,11 +1,8 @@
 //! Two-factor authentication: TOTP secrets, recovery codes and login challenges.
 //!
-//! TOTP secrets are stored as they are (base32), not encrypted: whoever can read the
-//! database can compute a user's codes. That is accepted for now, as the database is
-//! guarded like the password hashes beside it, and a thief still needs each password.
-//! Encrypting them under a key from the configuration (an AEAD, with the user id as
-//! associated data) is the next step; it needs a key-rotation story first. Recovery
-//! codes, challenges and reset tokens are stored only as SHA-256 hashes.
+//! TOTP secrets are stored sealed under SECRET_KEY (see `crate::secrets`): these functions
+//! move the sealed text, the flows seal and open it. Recovery codes, challenges and reset
+//! tokens are stored only as SHA-256 hashes.
 
 use sqlx::{AnyPool, Row};
 
@@ -15,7 +12,7 @@ use crate::db::{Db, Tx};
 /// A user's TOTP secret and its state.
 #[derive(Clone)]
 pub struct Totp {
-    /// Base32.
+    /// Sealed (base32 inside).
     pub secret: String,
     /// False while enrolment is pending.
     pub enabled: bool,
@@ -259,4 +256,24 @@ pub async fn purge_expired(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
             .await?;
     tx.commit().await?;
     Ok(challenges.rows_affected() + pending.rows_affected())
+}
+
+/// Every stored TOTP secret (sealed, or plaintext from before sealing), for re-sealing.
+pub async fn all_secrets(tx: &mut Tx) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let rows = sqlx::query("SELECT user_id, secret FROM totp_secrets")
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.into_iter()
+        .map(|r| Ok((r.try_get("user_id")?, r.try_get("secret")?)))
+        .collect()
+}
+
+/// Replaces a stored secret (the same secret, sealed again).
+pub async fn set_secret(tx: &mut Tx, user_id: i64, sealed: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE totp_secrets SET secret = $1 WHERE user_id = $2")
+        .bind(sealed)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

@@ -4,6 +4,7 @@ pub mod avatars;
 pub mod docs;
 pub mod follows;
 pub mod health;
+pub mod jwks;
 pub mod pagination;
 pub mod posts;
 pub mod reset;
@@ -49,7 +50,12 @@ impl Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "basic",

@@ -56,7 +56,7 @@ async fn login(
         return Err(ApiError::BadCredentials);
     };
     match login::with_password(&state, &client, &name, &password).await? {
-        LoggedIn::Tokens(issued) => Ok(token_response(&state, issued)),
+        LoggedIn::Tokens(issued) => token_response(&state, issued),
         // A 2FA account gets a challenge, not tokens.
         LoggedIn::Challenge(challenge) => {
             Ok((StatusCode::ACCEPTED, axum::Json(challenge)).into_response())
@@ -108,7 +108,7 @@ async fn refresh(
     };
     let access_token = request.access_token.filter(|t| !t.is_empty());
     match refresh::refresh(&state, &client, &refresh_token, access_token.as_deref()).await? {
-        Refreshed::Issued(issued) => Ok(token_response(&state, issued)),
+        Refreshed::Issued(issued) => token_response(&state, issued),
         Refreshed::Refused(description) => Ok(unauthorized_clearing_cookie(&state, description)),
     }
 }
@@ -175,11 +175,13 @@ async fn verify_two_factor(
         }
     };
     let issued = second_factor::answer(&state, &client, &body.challenge, proof).await?;
-    Ok(token_response(&state, issued))
+    token_response(&state, issued)
 }
 
-/// The JSON token body with the refresh cookie set.
-pub fn token_response(state: &AppState, issued: Issued) -> Response {
+/// The JSON token body, with an access token signed for the session, and the refresh
+/// cookie set.
+pub fn token_response(state: &AppState, issued: Issued) -> Result<Response, ApiError> {
+    let access_token = state.keys.sign(issued.user_id, issued.session_id)?;
     let remaining_secs = ((issued.expires_at - now_micros()) / 1_000_000).max(0);
     let cookie = format!(
         "{REFRESH_COOKIE}={}; HttpOnly; Secure; SameSite={}; Path={REFRESH_COOKIE_PATH}; Max-Age={remaining_secs}",
@@ -187,7 +189,7 @@ pub fn token_response(state: &AppState, issued: Issued) -> Response {
         state.config.refresh_cookie_same_site.as_str(),
     );
     let body = Token {
-        access_token: issued.access_token,
+        access_token,
         refresh_token: state
             .config
             .refresh_token_in_body
@@ -197,7 +199,7 @@ pub fn token_response(state: &AppState, issued: Issued) -> Response {
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
-    response
+    Ok(response)
 }
 
 /// The same cookie, expired: same name, path and flags, so the browser replaces it.

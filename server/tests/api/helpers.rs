@@ -34,6 +34,23 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("temporary folder");
     let database_url = fresh_database_url(&dir).await;
+    start(dir, database_url, overrides).await
+}
+
+impl TestApp {
+    /// Another instance of the server on this one's database (several instances behind a
+    /// balancer, or this one restarted with other settings). This one must outlive it.
+    pub async fn another_instance(&self, overrides: &[(&str, &str)]) -> TestApp {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        start(dir, self.database_url.clone(), overrides).await
+    }
+}
+
+async fn start(
+    dir: tempfile::TempDir,
+    database_url: String,
+    overrides: &[(&str, &str)],
+) -> TestApp {
     let mut env: HashMap<String, String> = HashMap::from([
         ("PORT".into(), "0".into()),
         ("DATABASE_URL".into(), database_url.clone()),
@@ -48,6 +65,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("PUBLIC_URL".into(), "http://localhost:8080".into()),
         // Every test registers its users from 127.0.0.1; the registration tests set it low.
         ("THROTTLE_REGISTER_ADDRESS".into(), "10000/3600".into()),
+        ("SECRET_KEY".into(), server::secrets::generate_key()),
     ]);
     for (k, v) in overrides {
         env.insert((*k).to_owned(), (*v).to_owned());

@@ -313,6 +313,7 @@ impl ServerProcess {
             .env("STATIC_DIR", dir.path().join("no-dist"))
             .env("MAIL_OUTBOX", dir.path().join("outbox"))
             .env("LOG_FORMAT", "json")
+            .env("SECRET_KEY", server::secrets::generate_key())
             // Stricter than production: debug lines must not leak either.
             .env("RUST_LOG", "debug")
             .env("NO_COLOR", "1")

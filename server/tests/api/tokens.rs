@@ -184,7 +184,7 @@ async fn malformed_basic_credentials_get_401_form() {
 }
 // --- DELETE /api/tokens ---------------------------------------------------------------
 
-async fn logout(app: &TestApp, access_token: &str) -> Answer {
+pub async fn logout(app: &TestApp, access_token: &str) -> Answer {
     app.delete("/api/tokens")
         .bearer(access_token)
         .json(&json!({}))
