@@ -44,9 +44,12 @@ fn EditProfilePage() -> impl IntoView {
     }
 }
 
-/// Whether `email` (as typed, trimmed) is another address than the account's.
+/// Whether `email` (as typed, trimmed) is another address than the account's. Case alone
+/// does not count, as the server sees it.
 fn email_changed(before: &User, email: &str) -> bool {
-    email.trim() != before.email.as_deref().unwrap_or_default()
+    !email
+        .trim()
+        .eq_ignore_ascii_case(before.email.as_deref().unwrap_or_default())
 }
 
 /// Only changed fields are sent, so an unchanged username is never re-checked; the
@@ -192,6 +195,7 @@ mod tests {
         assert_eq!(update.email, None);
         assert_eq!(update.username.as_deref(), Some("susan2"));
         assert!(!email_changed(&susan(), " susan@example.com "));
-        assert!(email_changed(&susan(), "Susan@example.com"));
+        assert!(!email_changed(&susan(), "Susan@Example.com"));
+        assert!(email_changed(&susan(), "susan@example.org"));
     }
 }

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use wire::{
-    ErrorBody, FieldErrors, Health, NewUser, Page, PasswordAndCode, PasswordConfirmation,
+    ErrorBody, FieldErrors, Health, Jwks, NewUser, Page, PasswordAndCode, PasswordConfirmation,
     PasswordReset, Post, PostText, RecoveryCodes, RefreshRequest, ResetRequest, RevokedSessions,
     SessionInfo, Timestamp, Token, TwoFactorChallenge, TwoFactorCode, TwoFactorLogin,
     TwoFactorSetup, TwoFactorStatus, UpdateMe, User,
@@ -189,6 +189,7 @@ fn every_type(bytes: &[u8]) {
     parse::<Vec<SessionInfo>>(bytes);
     parse::<RevokedSessions>(bytes);
     parse::<Health>(bytes);
+    parse::<Jwks>(bytes);
 }
 
 // --- Regression cases found by the properties above, kept by name -----------------------

@@ -6,6 +6,7 @@ mod auth;
 mod domain;
 mod extract;
 mod json;
+mod jwt;
 mod pagination;
 
 use proptest::prelude::*;
