@@ -2,7 +2,7 @@
 //! the router with its guards.
 
 use leptos::prelude::*;
-use leptos_router::components::{ProtectedRoute, Route, Router, Routes};
+use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::{NavigateOptions, path};
 
@@ -37,6 +37,40 @@ macro_rules! page {
     ($page:ident) => {
         (|| $page().into_any()) as fn() -> AnyView
     };
+}
+
+/// A page for logged-in visitors only: nothing while the session is restored, then the
+/// page, or the login page (which returns here).
+macro_rules! private {
+    ($page:expr) => {
+        (|| guarded(true, $page)) as fn() -> AnyView
+    };
+}
+
+/// A page for logged-out visitors only (login, register): a logged-in visitor goes on to
+/// `?next=` or the feed.
+macro_rules! public_only {
+    ($page:expr) => {
+        (|| guarded(false, $page)) as fn() -> AnyView
+    };
+}
+
+/// The route guard. Not the router's `ProtectedRoute`: that wraps every route in its own
+/// `<Transition>`, whose suspense machinery the first download then carries for nothing
+/// (the condition is a signal, never a pending resource).
+fn guarded(private: bool, page: fn() -> AnyView) -> AnyView {
+    let session = use_session();
+    // Only a change of the answer re-renders (a refreshed token keeps the page as it is).
+    let logged_in = Memo::new(move |_| session.logged_in());
+    (move || match logged_in.get() {
+        None => ().into_any(),
+        Some(logged_in) if logged_in == private => page(),
+        Some(_) => {
+            let path = if private { to_login() } else { from_login() };
+            view! { <Redirect path /> }.into_any()
+        }
+    })
+    .into_any()
 }
 
 /// `/reset` takes its token out of the address before its chunk arrives (pages/reset.rs).
@@ -88,10 +122,6 @@ fn Layout() -> impl IntoView {
             }
         }
     });
-    // Private pages: nothing renders while the session is restored (`None`), then either
-    // the page or a redirect to the login page.
-    let private = move || session.logged_in();
-    let public_only = move || session.logged_in().map(|logged_in| !logged_in);
     FocusAfterNavigation();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
@@ -106,17 +136,17 @@ fn Layout() -> impl IntoView {
         <FlashList messages=flashes.messages() on_dismiss=move |id| flashes.dismiss(id) />
         <main id="main" tabindex="-1">
             <Routes fallback=NotFoundPage>
-                <ProtectedRoute path=path!("/") view=page!(FeedPage) condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/explore") view=page!(ExplorePage) condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/user/:username") view=page!(UserPage) condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/posts/:id/edit") view=lazy_page!(load_edit_post) condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/settings/profile") view=lazy_page!(load_edit_profile) condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/settings/password") view=lazy_page!(load_change_password) condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/settings/security") view=lazy_page!(load_security) condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/settings/sessions") view=lazy_page!(load_sessions) condition=private redirect_path=to_login />
-                <ProtectedRoute path=path!("/login") view=page!(LoginPage) condition=public_only redirect_path=from_login />
-                <ProtectedRoute path=path!("/register") view=page!(RegisterPage) condition=public_only redirect_path=from_login />
-                <ProtectedRoute path=path!("/forgot") view=lazy_page!(load_forgot_password) condition=public_only redirect_path=from_login />
+                <Route path=path!("/") view=private!(page!(FeedPage)) />
+                <Route path=path!("/explore") view=private!(page!(ExplorePage)) />
+                <Route path=path!("/user/:username") view=private!(page!(UserPage)) />
+                <Route path=path!("/posts/:id/edit") view=private!(lazy_page!(load_edit_post)) />
+                <Route path=path!("/settings/profile") view=private!(lazy_page!(load_edit_profile)) />
+                <Route path=path!("/settings/password") view=private!(lazy_page!(load_change_password)) />
+                <Route path=path!("/settings/security") view=private!(lazy_page!(load_security)) />
+                <Route path=path!("/settings/sessions") view=private!(lazy_page!(load_sessions)) />
+                <Route path=path!("/login") view=public_only!(page!(LoginPage)) />
+                <Route path=path!("/register") view=public_only!(page!(RegisterPage)) />
+                <Route path=path!("/forgot") view=public_only!(lazy_page!(load_forgot_password)) />
                 // Not guarded: the token must leave the address bar at once, not after the
                 // session is restored, and a reset works whoever is logged in here.
                 <Route path=path!("/reset") view=RESET_PAGE />

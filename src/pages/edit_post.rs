@@ -1,11 +1,12 @@
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use wire::Post;
 
 use super::set_title;
-use crate::api::use_session;
+use crate::api::{ApiError, use_session};
 use crate::components::{Loading, PostForm};
 use crate::flash::use_flashes;
 use crate::lazy::split;
@@ -26,36 +27,38 @@ fn EditPostPage() -> impl IntoView {
             .get("id")
             .and_then(|id| id.parse::<i64>().ok())
     });
-    let post = LocalResource::new(move || {
+    // A plain signal, not a resource with <Transition>: no suspense code to download.
+    let post = RwSignal::new(None::<Result<Option<Post>, ApiError>>);
+    let attempt = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        attempt.track();
         let id = id.get();
-        async move {
-            match id {
+        spawn_local(async move {
+            let result = match id {
                 Some(id) => session.client().post(id).await.map(Some),
                 None => Ok(None),
-            }
-        }
+            };
+            let _ = post.try_set(Some(result));
+        });
     });
     view! {
         <div class="narrow">
             <h1 tabindex="-1">"Edit post"</h1>
-            <Transition fallback=|| view! { <Loading /> }>
-                {move || Suspend::new(async move {
-                    match post.await {
-                        Ok(Some(post)) if session.user_id() == Some(post.author.id) => {
-                            view! { <EditPostForm post /> }.into_any()
-                        }
-                        Ok(Some(_)) => view! { <p role="alert">"You can only edit your own posts."</p> }.into_any(),
-                        Ok(None) => view! { <p role="alert">"There is no such post."</p> }.into_any(),
-                        Err(err) => view! {
-                            <div role="alert">
-                                <p>{err.to_string()}</p>
-                                <button type="button" on:click=move |_| post.refetch()>"Try again"</button>
-                            </div>
-                        }
-                        .into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match post.get() {
+                None => view! { <Loading /> }.into_any(),
+                Some(Ok(Some(post))) if session.user_id() == Some(post.author.id) => {
+                    view! { <EditPostForm post /> }.into_any()
+                }
+                Some(Ok(Some(_))) => view! { <p role="alert">"You can only edit your own posts."</p> }.into_any(),
+                Some(Ok(None)) => view! { <p role="alert">"There is no such post."</p> }.into_any(),
+                Some(Err(err)) => view! {
+                    <div role="alert">
+                        <p>{err.to_string()}</p>
+                        <button type="button" on:click=move |_| attempt.update(|n| *n += 1)>"Try again"</button>
+                    </div>
+                }
+                .into_any(),
+            }}
         </div>
     }
 }

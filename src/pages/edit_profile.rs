@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
@@ -6,7 +7,7 @@ use wire::{UpdateMe, User, limits};
 
 use super::form::FormState;
 use super::set_title;
-use crate::api::use_session;
+use crate::api::{ApiError, use_session};
 use crate::components::{Field, FieldKind, FormAlert, Loading};
 use crate::flash::use_flashes;
 use crate::lazy::split;
@@ -22,24 +23,29 @@ split!(pub fn load_edit_profile / prefetch_edit_profile in edit_profile: () = |(
 fn EditProfilePage() -> impl IntoView {
     set_title("Edit profile");
     let session = use_session();
-    let me = LocalResource::new(move || async move { session.client().me().await });
+    // A plain signal, not a resource with <Transition>: no suspense code to download.
+    let me = RwSignal::new(None::<Result<User, ApiError>>);
+    let attempt = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        attempt.track();
+        spawn_local(async move {
+            let _ = me.try_set(Some(session.client().me().await));
+        });
+    });
     view! {
         <div class="narrow">
             <h1 tabindex="-1">"Edit profile"</h1>
-            <Transition fallback=|| view! { <Loading /> }>
-                {move || Suspend::new(async move {
-                    match me.await {
-                        Ok(user) => view! { <ProfileForm user /> }.into_any(),
-                        Err(err) => view! {
-                            <div role="alert">
-                                <p>{err.to_string()}</p>
-                                <button type="button" on:click=move |_| me.refetch()>"Try again"</button>
-                            </div>
-                        }
-                        .into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match me.get() {
+                None => view! { <Loading /> }.into_any(),
+                Some(Ok(user)) => view! { <ProfileForm user /> }.into_any(),
+                Some(Err(err)) => view! {
+                    <div role="alert">
+                        <p>{err.to_string()}</p>
+                        <button type="button" on:click=move |_| attempt.update(|n| *n += 1)>"Try again"</button>
+                    </div>
+                }
+                .into_any(),
+            }}
         </div>
     }
 }

@@ -5,12 +5,16 @@ use wire::User;
 
 use super::paging::Pager;
 use super::{PostsSection, set_title};
-use crate::api::{post_cursor, use_session, user_cursor};
+use crate::api::{ApiError, post_cursor, use_session, user_cursor};
 use crate::components::{ListFooter, Loading, Profile, ProfileTabs, UserList, UserTab};
 use crate::flash::use_flashes;
 use crate::lazy::split;
 
 /// A user's page: the profile, then their posts, followers or following (`?list=`).
+///
+/// Loaded into a plain signal rather than a `LocalResource` with `<Transition>`: this page
+/// is in the first download, and nothing else there needs the suspense machinery. As with
+/// a transition, the user on screen stays until the next one has arrived.
 #[component]
 pub fn UserPage() -> impl IntoView {
     let session = use_session();
@@ -18,30 +22,38 @@ pub fn UserPage() -> impl IntoView {
     let query = use_query_map();
     let username = Memo::new(move |_| params.read().get("username").unwrap_or_default());
     let tab = Signal::derive(move || UserTab::from_query(query.read().get("list").as_deref()));
-    let user = LocalResource::new(move || {
+    let user = RwSignal::new(None::<Result<User, ApiError>>);
+    let attempt = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        attempt.track();
         let name = username.get();
-        async move { session.client().user(&name).await }
+        spawn_local(async move {
+            let result = session.client().user(&name).await;
+            // An answer for a user left behind meanwhile is dropped.
+            if username.try_get_untracked().as_ref() == Some(&name) {
+                let _ = user.try_set(Some(result));
+            }
+        });
     });
-    view! {
-        <Transition fallback=|| view! { <Loading /> }>
-            {move || Suspend::new(async move {
-                match user.await {
-                    Ok(user) => view! { <UserView user tab /> }.into_any(),
-                    Err(err) => {
-                        set_title("User not found");
-                        let heading = if err.is_status(404) { "User not found" } else { "This page could not be loaded" };
-                        view! {
-                            <div class="narrow">
-                                <h1 tabindex="-1">{heading}</h1>
-                                <p role="alert">{err.to_string()}</p>
-                                <button type="button" on:click=move |_| user.refetch()>"Try again"</button>
-                            </div>
-                        }
-                        .into_any()
-                    }
-                }
-            })}
-        </Transition>
+    move || match user.get() {
+        None => view! { <Loading /> }.into_any(),
+        Some(Ok(user)) => view! { <UserView user tab /> }.into_any(),
+        Some(Err(err)) => {
+            set_title("User not found");
+            let heading = if err.is_status(404) {
+                "User not found"
+            } else {
+                "This page could not be loaded"
+            };
+            view! {
+                <div class="narrow">
+                    <h1 tabindex="-1">{heading}</h1>
+                    <p role="alert">{err.to_string()}</p>
+                    <button type="button" on:click=move |_| attempt.update(|n| *n += 1)>"Try again"</button>
+                </div>
+            }
+            .into_any()
+        }
     }
 }
 
