@@ -107,7 +107,10 @@ fn start_server(ctx: &Ctx, bin: &Path, db: &Path) -> Result<(Guard, String)> {
         // The seed registers every user from 127.0.0.1.
         .env("THROTTLE_REGISTER_ADDRESS", "1000000/3600")
         // A fixed key: the seeded database is reused between runs.
-        .env("SECRET_KEY", "62656e6368206f6e6c792c206e6f742061207265616c20736563726574212121")
+        .env(
+            "SECRET_KEY",
+            "62656e6368206f6e6c792c206e6f742061207265616c20736563726574212121",
+        )
         // Seeding and the GET scenarios reuse one access token for minutes.
         .env("ACCESS_TOKEN_TTL_SECS", "7200")
         // A log line per request would measure the terminal, not the server.
