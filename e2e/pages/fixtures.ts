@@ -27,6 +27,18 @@ export class ConsoleErrors {
     this.allowed.push(new RegExp(`^Failed to load resource: ${what} at https?://[^/]+${escaped}(\\?.*)?$`));
   }
 
+  /**
+   * A page's wasm chunk that the journey makes fail on purpose: the browser logs the failed
+   * fetch, and the chunk loader's rejected promise surfaces as "Failed to fetch" (the page
+   * itself shows its error and retry).
+   */
+  allowChunkFailure(): void {
+    this.allowed.push(
+      /^Failed to load resource: net::\S+ at https?:\/\/[^/]+\/(split|chunk)_[\w-]+\.wasm$/,
+      /^(TypeError: |uncaught: )?Failed to fetch/,
+    );
+  }
+
   unexpected(): string[] {
     return this.seen.filter((line) => !this.allowed.some((pattern) => pattern.test(line)));
   }

@@ -67,7 +67,10 @@ test('changing the email needs the current password, shown beside its field', as
   page,
   loginPage,
   shell,
+  consoleErrors,
 }) => {
+  // A missing, then a wrong, current password: refused on purpose.
+  consoleErrors.allowApiError(400, '/api/me');
   const me = newAccount('mover');
   await register(request, me);
   await loginPage.goto();

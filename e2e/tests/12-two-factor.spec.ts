@@ -166,7 +166,11 @@ test('five wrong codes use the sign-in up: the next attempt goes back to the pas
   page,
   loginPage,
   shell,
+  consoleErrors,
 }) => {
+  // Five wrong codes, then the dead challenge: all on purpose.
+  consoleErrors.allowApiError(401, '/api/tokens/2fa');
+  consoleErrors.allowApiError(410, '/api/tokens/2fa');
   const me = newAccount('fumbler');
   await register(request, me);
   const { secret, step } = await enableTwoFactor(request, me);

@@ -155,7 +155,9 @@ test('a chunk that fails to load shows an error with a retry that works', async 
   page,
   loginPage,
   shell,
+  consoleErrors,
 }) => {
+  consoleErrors.allowChunkFailure();
   const me = newAccount('retry');
   await register(request, me);
   await loginPage.goto();
