@@ -15,7 +15,7 @@
 //! the key before it stays published until every token it signed has expired.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -25,6 +25,7 @@ use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::auth::token;
 use crate::db::signing_keys::{self, StoredKey};
@@ -94,7 +95,15 @@ pub struct Keys {
     settings: Settings,
     set: RwLock<KeySet>,
     last_reload: RwLock<Instant>,
+    /// Tokens that passed every check, by SHA-256, kept until their `exp`. A client sends
+    /// one token for its whole lifetime, and checking its signature again on each request
+    /// cost 40% of `GET /api/me`'s throughput. Only verified tokens get in; emptied when
+    /// the key set is read again, and when full.
+    verified: Mutex<HashMap<[u8; 32], Claims>>,
 }
+
+/// Verified tokens remembered at most.
+const VERIFIED_CACHE: usize = 10_000;
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -128,6 +137,7 @@ impl Keys {
             settings,
             set: RwLock::new(KeySet::default()),
             last_reload: RwLock::new(Instant::now()),
+            verified: Mutex::new(HashMap::new()),
         };
         keys.reload(db, sealer).await?;
         Ok(keys)
@@ -170,6 +180,10 @@ impl Keys {
             }
         }
         *self.set.write().unwrap_or_else(|e| e.into_inner()) = set;
+        self.verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         *self.last_reload.write().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         Ok(())
     }
@@ -220,6 +234,39 @@ impl Keys {
         if token.len() > MAX_TOKEN_LEN {
             return Err(Refused::TooLong);
         }
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let now = now_micros() / 1_000_000;
+        if let Some(claims) = self
+            .verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&digest)
+            .filter(|c| allow_expired || c.exp > now)
+        {
+            return Ok(claims.clone());
+        }
+        let claims = self.verify_now(token, allow_expired, db, sealer).await?;
+        if claims.exp > now {
+            let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+            if verified.len() >= VERIFIED_CACHE {
+                verified.retain(|_, c| c.exp > now);
+                if verified.len() >= VERIFIED_CACHE {
+                    verified.clear();
+                }
+            }
+            verified.insert(digest, claims.clone());
+        }
+        Ok(claims)
+    }
+
+    /// [`Keys::verify`] without the cache: every check, every time.
+    async fn verify_now(
+        &self,
+        token: &str,
+        allow_expired: bool,
+        db: &Db,
+        sealer: &Sealer,
+    ) -> Result<Claims, Refused> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| Refused::Malformed)?;
         if header.typ.as_deref() != Some(TOKEN_TYPE) {
             return Err(Refused::WrongType);
