@@ -8,15 +8,8 @@ use futures::future::join_all;
 use serde_json::json;
 
 use crate::account::{answer_challenge, code, enable_2fa, settle_step, wrong_code};
-use crate::helpers::{Answer, PASSWORD, TestApp, spawn_app_with};
-
-async fn login_from(app: &TestApp, ip: &str, name: &str, password: &str) -> Answer {
-    app.post("/api/tokens")
-        .basic(name, password)
-        .header("X-Forwarded-For", ip)
-        .send()
-        .await
-}
+use crate::helpers::{Answer, PASSWORD, spawn_app_with};
+use crate::throttle::login_from;
 
 fn statuses(answers: &[Answer]) -> (usize, usize) {
     let refused = answers.iter().filter(|a| a.status == 429).count();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::account::description;
 use crate::helpers::{Answer, PASSWORD, TestApp, spawn_app_with};
 
-async fn login_from(app: &TestApp, ip: &str, name: &str, password: &str) -> Answer {
+pub async fn login_from(app: &TestApp, ip: &str, name: &str, password: &str) -> Answer {
     app.post("/api/tokens")
         .basic(name, password)
         .header("X-Forwarded-For", ip)
