@@ -10,8 +10,8 @@ pub fn spa(ctx: &Ctx) -> Result<()> {
     for file in ["index.html", "Trunk.toml"] {
         if !ctx.root.join(file).is_file() {
             bail!(
-                "{file} is missing: the SPA (issue 3) provides index.html and Trunk.toml \
-                 (with [tools] wasm_bindgen and wasm_opt pinned, see shared/docs/toolchain.md)"
+                "{file} is missing: the SPA's release build needs index.html and Trunk.toml at \
+                 the repository root (Trunk.toml pins wasm_bindgen and wasm_opt under [tools])"
             );
         }
     }
