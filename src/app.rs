@@ -11,9 +11,9 @@ use crate::components::{Clock, FlashList, Header};
 use crate::flash::{Flashes, use_flashes};
 use crate::lazy::lazy_page;
 use crate::pages::{
-    ExplorePage, FeedPage, LoginPage, NotFoundPage, RegisterPage, UserPage, load_change_password,
-    load_edit_post, load_edit_profile, load_forgot_password, load_security, load_sessions,
-    reset_route,
+    LoginPage, NotFoundPage, load_change_password, load_edit_post, load_edit_profile, load_explore,
+    load_feed, load_forgot_password, load_register, load_security, load_sessions, load_user,
+    prefetch_feed, prefetch_register, reset_route,
 };
 use crate::routes::{AppRoute, safe_next};
 
@@ -21,13 +21,58 @@ use crate::routes::{AppRoute, safe_next};
 pub fn App() -> impl IntoView {
     let flashes = Flashes::new();
     provide_context(flashes);
-    provide_context(Session::start(Some(flashes)));
+    let session = Session::start(Some(flashes));
+    provide_context(session);
     Clock::provide();
+    prefetch_likely(session);
     view! {
         <Router>
             <Layout />
         </Router>
     }
+}
+
+/// Fetches the chunks a visitor is likely to need next, so that following a link rarely
+/// waits for one. The first download holds only the login page; nothing here runs before
+/// the app has mounted, so none of it delays the first form.
+/// - A browser that may hold a session reloads onto the page it was on: the chunk of the
+///   pages that show posts is fetched at once, alongside the start-up refresh rather than
+///   after it.
+/// - Once the session is known: that chunk in any case (it is where a login leads), and for
+///   a logged-out visitor the chunk of the other entry pages (register, forgot password,
+///   the code step of a two-factor login).
+fn prefetch_likely(session: Session) {
+    fn fetch<F: std::future::Future + 'static>(prefetch: fn() -> F) {
+        // A failed prefetch costs nothing: the page fetches its chunk again when shown.
+        leptos::task::spawn_local(async move {
+            let _ = prefetch().await;
+        });
+    }
+    let path = window().location().pathname().unwrap_or_default();
+    if session.logged_in().is_none()
+        && (path == "/" || path == "/explore" || path.starts_with("/user/"))
+    {
+        fetch(prefetch_feed);
+    }
+    let known = Memo::new(move |_| session.logged_in());
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) {
+            return true;
+        }
+        let Some(logged_in) = known.get() else {
+            return false;
+        };
+        set_timeout(
+            move || {
+                fetch(prefetch_feed);
+                if !logged_in {
+                    fetch(prefetch_register);
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+        true
+    });
 }
 
 /// A page for the router, type-erased to one function-pointer type: the router is generic
@@ -136,16 +181,16 @@ fn Layout() -> impl IntoView {
         <FlashList messages=flashes.messages() on_dismiss=move |id| flashes.dismiss(id) />
         <main id="main" tabindex="-1">
             <Routes fallback=NotFoundPage>
-                <Route path=path!("/") view=private!(page!(FeedPage)) />
-                <Route path=path!("/explore") view=private!(page!(ExplorePage)) />
-                <Route path=path!("/user/:username") view=private!(page!(UserPage)) />
+                <Route path=path!("/") view=private!(lazy_page!(load_feed)) />
+                <Route path=path!("/explore") view=private!(lazy_page!(load_explore)) />
+                <Route path=path!("/user/:username") view=private!(lazy_page!(load_user)) />
                 <Route path=path!("/posts/:id/edit") view=private!(lazy_page!(load_edit_post)) />
                 <Route path=path!("/settings/profile") view=private!(lazy_page!(load_edit_profile)) />
                 <Route path=path!("/settings/password") view=private!(lazy_page!(load_change_password)) />
                 <Route path=path!("/settings/security") view=private!(lazy_page!(load_security)) />
                 <Route path=path!("/settings/sessions") view=private!(lazy_page!(load_sessions)) />
                 <Route path=path!("/login") view=public_only!(page!(LoginPage)) />
-                <Route path=path!("/register") view=public_only!(page!(RegisterPage)) />
+                <Route path=path!("/register") view=public_only!(lazy_page!(load_register)) />
                 <Route path=path!("/forgot") view=public_only!(lazy_page!(load_forgot_password)) />
                 // Not guarded: the token must leave the address bar at once, not after the
                 // session is restored, and a reset works whoever is logged in here.

@@ -22,6 +22,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use futures::FutureExt;
+use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -80,7 +81,8 @@ pub(crate) use split;
 /// A route's view that lives in a chunk: `lazy_page!(load_fn)` for the router.
 macro_rules! lazy_page {
     ($load:path) => {
-        (|| $crate::lazy::deferred($load, (), false)) as fn() -> ::leptos::prelude::AnyView
+        (|| $crate::lazy::deferred(|| ::futures::FutureExt::boxed_local($load()), (), false))
+            as fn() -> ::leptos::prelude::AnyView
     };
 }
 pub(crate) use lazy_page;
@@ -88,15 +90,15 @@ pub(crate) use lazy_page;
 type Loaded = Rc<dyn Fn() -> AnyView>;
 type Fetch = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<Loaded, ChunkFailed>>>>>;
 
+/// A piece's `load` function behind one type, boxed: [`deferred`] is then compiled once per
+/// type of arguments, not once per piece.
+pub type Load<A> = fn() -> LocalBoxFuture<'static, Result<Render<A>, ChunkFailed>>;
+
 /// What `load` renders with `args`, once its chunk is here: a loading line meanwhile, and
 /// if the chunk cannot be fetched, an error with a button that tries again (a failed load
 /// is not remembered, so the retry fetches anew). `part`: a piece of a page, whose error
-/// gets a sub-heading rather than the page's heading.
-pub fn deferred<A, Fut>(load: fn() -> Fut, args: A, part: bool) -> AnyView
-where
-    A: Clone + 'static,
-    Fut: Future<Output = Result<Render<A>, ChunkFailed>> + 'static,
-{
+/// gets a sub-heading rather than the page's heading. Pass `|| load_x().boxed_local()`.
+pub fn deferred<A: Clone + 'static>(load: Load<A>, args: A, part: bool) -> AnyView {
     let fetch: Fetch = Rc::new(move || {
         let args = args.clone();
         Box::pin(async move {

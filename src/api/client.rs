@@ -287,7 +287,7 @@ pub fn check(response: HttpResponse) -> Result<HttpResponse, ApiError> {
 
 /// Parses a success body as JSON.
 pub fn parse<T: DeserializeOwned>(response: HttpResponse) -> Result<T, ApiError> {
-    serde_json::from_str(&response.body).map_err(|e| ApiError::Unexpected(e.to_string()))
+    serde_json::from_str(&response.body).map_err(|_| ApiError::Unexpected)
 }
 
 #[cfg(test)]

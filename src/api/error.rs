@@ -14,8 +14,10 @@ pub enum ApiError {
     },
     /// No answer at all: the server is down, the network is gone, or CORS refused it.
     Network,
-    /// An answer the contract does not allow (e.g. a body that does not parse).
-    Unexpected(String),
+    /// An answer the contract does not allow (e.g. a body that does not parse). Without the
+    /// parser's own message: the person is shown a sentence of ours, and formatting serde's
+    /// or gloo's errors would put their formatting code in the first download.
+    Unexpected,
 }
 
 impl ApiError {
@@ -71,7 +73,7 @@ impl fmt::Display for ApiError {
             Self::Network => {
                 f.write_str("Cannot reach the server. Check your connection and try again.")
             }
-            Self::Unexpected(_) => {
+            Self::Unexpected => {
                 f.write_str("The server sent an answer this page does not understand.")
             }
             // The server's text says how long to wait (from `Retry-After`).

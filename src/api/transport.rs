@@ -74,7 +74,7 @@ impl Transport for Fetch {
                 Some(body) => builder.body(body),
                 None => builder.build(),
             }
-            .map_err(|e| ApiError::Unexpected(e.to_string()))?;
+            .map_err(|_| ApiError::Unexpected)?;
             let response = built.send().await.map_err(|_| ApiError::Network)?;
             let status = response.status();
             let body = response.text().await.map_err(|_| ApiError::Network)?;

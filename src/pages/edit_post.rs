@@ -13,7 +13,7 @@ use crate::lazy::split;
 use crate::routes::{AppRoute, safe_next};
 use crate::validate;
 
-split!(pub fn load_edit_post / prefetch_edit_post in edit_post: () = |()| view! { <EditPostPage /> }.into_any());
+split!(pub fn load_edit_post / prefetch_edit_post in posts: () = |()| view! { <EditPostPage /> }.into_any());
 
 /// Edit one of one's own posts, then return to where the Edit link was (`?next=`).
 #[component]

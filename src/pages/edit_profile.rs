@@ -16,7 +16,7 @@ use crate::validate;
 
 const FIELDS: [&str; 4] = ["username", "email", "about_me", "old_password"];
 
-split!(pub fn load_edit_profile / prefetch_edit_profile in edit_profile: () = |()| view! { <EditProfilePage /> }.into_any());
+split!(pub fn load_edit_profile / prefetch_edit_profile in settings: () = |()| view! { <EditProfilePage /> }.into_any());
 
 /// Edit one's username, email and "about me".
 #[component]

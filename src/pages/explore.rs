@@ -3,10 +3,13 @@ use leptos::prelude::*;
 use super::paging::Pager;
 use super::{PostsSection, set_title};
 use crate::api::{post_cursor, use_session};
+use crate::lazy::split;
+
+split!(pub fn load_explore / prefetch_explore in posts: () = |()| view! { <ExplorePage /> }.into_any());
 
 /// Everyone's posts, newest first.
 #[component]
-pub fn ExplorePage() -> impl IntoView {
+fn ExplorePage() -> impl IntoView {
     set_title("Explore");
     let session = use_session();
     let pager = Pager::new(

@@ -5,11 +5,16 @@ use super::{PostsSection, set_title};
 use crate::api::post_cursor;
 use crate::api::use_session;
 use crate::components::PostForm;
+use crate::lazy::split;
 use crate::validate;
+
+// The pages that show posts (feed, explore, a user's page, editing a post) share their code:
+// one chunk, which the app fetches before it is needed (see `prefetch_likely` in app.rs).
+split!(pub fn load_feed / prefetch_feed in posts: () = |()| view! { <FeedPage /> }.into_any());
 
 /// Own and followed users' posts, newest first, with a box to write a new one.
 #[component]
-pub fn FeedPage() -> impl IntoView {
+fn FeedPage() -> impl IntoView {
     set_title("Feed");
     let session = use_session();
     let pager = Pager::new(

@@ -13,7 +13,7 @@ use crate::validate;
 const SENT: &str = "If an account exists for that address, we sent it a link to choose a new \
      password. The link works once, for a short time.";
 
-split!(pub fn load_forgot_password / prefetch_forgot_password in forgot_password: () = |()| view! { <ForgotPasswordPage /> }.into_any());
+split!(pub fn load_forgot_password / prefetch_forgot_password in entry: () = |()| view! { <ForgotPasswordPage /> }.into_any());
 
 /// Ask for a password-reset email. The answer is the same whether or not the address has
 /// an account (auth rule 26), and so is what this page says.

@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use futures::FutureExt as _;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use wire::{TwoFactorChallenge, TwoFactorLogin};
@@ -74,11 +75,15 @@ pub fn LoginPage() -> impl IntoView {
     move || match pending.get() {
         None => view! { <PasswordStep username pending notice /> }.into_any(),
         // Only accounts with two-factor authentication need this step: it is in a chunk.
-        Some(step) => crate::lazy::deferred(load_code_step, (step, pending, back), false),
+        Some(step) => crate::lazy::deferred(
+            || load_code_step().boxed_local(),
+            (step, pending, back),
+            false,
+        ),
     }
 }
 
-split!(fn load_code_step / prefetch_code_step in two_factor_login:
+split!(fn load_code_step / prefetch_code_step in entry:
     (Pending, RwSignal<Option<Pending>>, Callback<Option<String>>) =
     |(step, pending, on_back)| view! { <CodeStep step pending on_back /> }.into_any());
 

@@ -1,6 +1,7 @@
 //! The pages: each loads its data through the session's client and lays out components.
-//! The pages a first visit shows are in the first download; the others are `load_*`
-//! functions that fetch their wasm chunk first (see `crate::lazy`).
+//! Only the login page (and the not-found page) are in the first download; every other
+//! page is a `load_*` function that fetches its wasm chunk first (see `crate::lazy`), and
+//! the chunks a visitor is likely to need next are fetched as soon as the app is idle.
 
 mod edit_post;
 mod edit_profile;
@@ -22,17 +23,17 @@ mod user;
 
 pub use edit_post::load_edit_post;
 pub use edit_profile::load_edit_profile;
-pub use explore::ExplorePage;
-pub use feed::FeedPage;
+pub use explore::load_explore;
+pub use feed::{load_feed, prefetch_feed};
 pub use forgot::load_forgot_password;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use password::load_change_password;
-pub use register::RegisterPage;
+pub use register::{load_register, prefetch_register};
 pub use reset::reset_route;
 pub use security::load_security;
 pub use sessions::load_sessions;
-pub use user::UserPage;
+pub use user::load_user;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;

@@ -14,7 +14,7 @@ use crate::validate;
 
 const FIELDS: [&str; 2] = ["old_password", "password"];
 
-split!(pub fn load_change_password / prefetch_change_password in change_password: () = |()| view! { <ChangePasswordPage /> }.into_any());
+split!(pub fn load_change_password / prefetch_change_password in settings: () = |()| view! { <ChangePasswordPage /> }.into_any());
 
 /// Change one's password; the current one is required.
 #[component]

@@ -9,14 +9,17 @@ use super::set_title;
 use crate::api::use_session;
 use crate::components::{Field, FieldKind, FormAlert};
 use crate::flash::use_flashes;
+use crate::lazy::split;
 use crate::routes::AppRoute;
 use crate::validate;
 
 const FIELDS: [&str; 3] = ["username", "email", "password"];
 
+split!(pub fn load_register / prefetch_register in entry: () = |()| view! { <RegisterPage /> }.into_any());
+
 /// Create an account; then on to the login page, as password managers expect.
 #[component]
-pub fn RegisterPage() -> impl IntoView {
+fn RegisterPage() -> impl IntoView {
     set_title("Register");
     let session = use_session();
     let flashes = use_flashes();

@@ -1,3 +1,4 @@
+use futures::FutureExt as _;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
@@ -46,10 +47,10 @@ pub fn reset_route() -> AnyView {
             );
         });
     }
-    crate::lazy::deferred(load_reset, token, false)
+    crate::lazy::deferred(|| load_reset().boxed_local(), token, false)
 }
 
-split!(fn load_reset / prefetch_reset in reset: Option<String> =
+split!(fn load_reset / prefetch_reset in entry: Option<String> =
     |token| view! { <ResetPasswordPage token /> }.into_any());
 
 /// The new password, with the token `reset_route` took from the link.

@@ -10,7 +10,7 @@ use crate::flash::use_flashes;
 use crate::lazy::split;
 use crate::routes::AppRoute;
 
-split!(pub fn load_sessions / prefetch_sessions in sessions: () = |()| view! { <SessionsPage /> }.into_any());
+split!(pub fn load_sessions / prefetch_sessions in settings: () = |()| view! { <SessionsPage /> }.into_any());
 
 /// The sessions (logged-in browsers) of this account; log out any other one, or all of
 /// them. A session logged out here is logged out at its next request (its tokens stop

@@ -1,3 +1,4 @@
+use futures::FutureExt as _;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -10,13 +11,15 @@ use crate::components::{ListFooter, Loading, Profile, ProfileTabs, UserList, Use
 use crate::flash::use_flashes;
 use crate::lazy::split;
 
+split!(pub fn load_user / prefetch_user in posts: () = |()| view! { <UserPage /> }.into_any());
+
 /// A user's page: the profile, then their posts, followers or following (`?list=`).
 ///
-/// Loaded into a plain signal rather than a `LocalResource` with `<Transition>`: this page
-/// is in the first download, and nothing else there needs the suspense machinery. As with
-/// a transition, the user on screen stays until the next one has arrived.
+/// Loaded into a plain signal rather than a `LocalResource` with `<Transition>`: nothing
+/// in the first download needs the suspense machinery, and a chunk that used it would carry
+/// it. As with a transition, the user on screen stays until the next one has arrived.
 #[component]
-pub fn UserPage() -> impl IntoView {
+fn UserPage() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let query = use_query_map();
@@ -123,9 +126,9 @@ fn UserView(user: User, tab: Signal<UserTab>) -> impl IntoView {
             UserTab::Posts => view! { <UserPosts id /> }.into_any(),
             UserTab::Followers => {
                 lists_changed.track();
-                crate::lazy::deferred(load_user_links, (id, true), true)
+                crate::lazy::deferred(|| load_user_links().boxed_local(), (id, true), true)
             }
-            UserTab::Following => crate::lazy::deferred(load_user_links, (id, false), true),
+            UserTab::Following => crate::lazy::deferred(|| load_user_links().boxed_local(), (id, false), true),
         }}
     }
 }
@@ -143,8 +146,8 @@ fn UserPosts(id: i64) -> impl IntoView {
     }
 }
 
-// The lists of followers and following are a click away from a user's page: a chunk.
-split!(fn load_user_links / prefetch_user_links in follow_lists: (i64, bool) =
+// The lists of followers and following, in the chunk of the pages that show posts.
+split!(fn load_user_links / prefetch_user_links in posts: (i64, bool) =
     |(id, followers)| view! { <UserLinks id followers /> }.into_any());
 
 /// Followers (or following) of user `id`.
