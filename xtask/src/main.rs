@@ -8,6 +8,7 @@
 mod bench;
 mod build;
 mod compress;
+mod minify;
 mod pg;
 mod proc;
 mod serve;

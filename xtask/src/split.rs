@@ -10,16 +10,18 @@
 //!    point group, `chunk_<n>.wasm` for code that several of those share, and the chunk
 //!    loader `__wasm_split.js`;
 //! 3. `wasm-bindgen --keep-lld-exports` on the main module (the chunks link against the
-//!    table and functions it exports), then `wasm-opt -Oz` on every module and `terser` on
-//!    the glue and the chunk loader;
+//!    table and functions it exports), then `wasm-opt -Oz` on every module;
 //! 4. every file gets the build's content hash in its name (they name one another, so one
-//!    hash for the set), and each chunk fetch carries its SRI hash;
+//!    hash for the set), each chunk fetch carries its SRI hash, and `terser` minifies the
+//!    glue and the chunk loader;
 //! 5. Trunk builds index.html with its `rel="rust"` link skipped and followed by what Trunk
 //!    itself would have put there (the loader's `<meta>` from `pattern_script`), plus
-//!    preloads with SRI for the glue, the chunk loader and the main module.
+//!    preloads with SRI for the glue, the chunk loader and the main module; the HTML it is
+//!    given has no comments, and names minified copies of the scripts and styles.
 //!
 //! `trunk serve` keeps building the unsplit app from the same index.html.
 
+use crate::minify;
 use crate::proc::{self, Ctx};
 use crate::tools;
 use anyhow::{Context, Result, bail};
@@ -35,9 +37,9 @@ const SPLIT_LOADER: &str = "__wasm_split.js";
 /// hold. Removed after the build (and git-ignored).
 const RELEASE_HTML: &str = ".release-index.html";
 
-/// Where the minified copies of our own scripts (js/) are written for Trunk, beside
-/// index.html like [`RELEASE_HTML`]. Removed after the build (and git-ignored).
-const RELEASE_JS: &str = ".release-js";
+/// Where the minified copies of our own scripts (js/) and styles (style/) are written for
+/// Trunk, beside index.html like [`RELEASE_HTML`]. Removed after the build (git-ignored).
+const RELEASE_ASSETS: &str = ".release-assets";
 
 /// One output file of the wasm pipeline, before and after its hashed rename.
 struct Output {
@@ -53,13 +55,14 @@ pub fn build(ctx: &Ctx, dist: &Path) -> Result<()> {
     let wasm = cargo_build(ctx)?;
     let outputs = split_bindgen_opt(ctx, &wasm, &work)?;
     let outputs = hash_names(outputs)?;
+    let outputs = minify_js(ctx, outputs, &work)?;
     let html = release_html(ctx, &outputs)?;
-    let html = minified_scripts(ctx, html)?;
+    let html = release_assets(ctx, html)?;
     let html_path = ctx.root.join(RELEASE_HTML);
     std::fs::write(&html_path, html)?;
     let trunk = proc::run(&mut crate::build::trunk(ctx, RELEASE_HTML));
     let _ = std::fs::remove_file(&html_path);
-    let _ = std::fs::remove_dir_all(ctx.root.join(RELEASE_JS));
+    let _ = std::fs::remove_dir_all(ctx.root.join(RELEASE_ASSETS));
     trunk?;
     let index = dist.join("index.html");
     let mut built = proc::read(&index)?;
@@ -136,25 +139,9 @@ fn split_bindgen_opt(ctx: &Ctx, wasm: &Path, work: &Path) -> Result<Vec<Output>>
     let mut modules = vec![(bindgen_dir.clone(), format!("{NAME}_bg.wasm"))];
     modules.extend(chunks.into_iter().map(|c| (split_dir.clone(), c)));
     let mut outputs = wasm_opt_all(ctx, &modules)?;
-    outputs.push(minify_js(ctx, &bindgen_dir, &format!("{NAME}.js"))?);
-    outputs.push(minify_js(ctx, &split_dir, SPLIT_LOADER)?);
+    outputs.push(read(&bindgen_dir, &format!("{NAME}.js"))?);
+    outputs.push(read(&split_dir, SPLIT_LOADER)?);
     Ok(outputs)
-}
-
-/// `terser` (from e2e/node_modules, like wasm-opt) on the wasm-bindgen glue or the chunk
-/// loader, into `<dir>/min/`: both are fetched by every first visit, and neither tool
-/// minifies what it writes (-2.1 K of brotli together). As ES modules, so exported names
-/// stay; strings, among them the file names that step 4 rewrites, are kept as they are.
-fn minify_js(ctx: &Ctx, dir: &Path, name: &str) -> Result<Output> {
-    let min_dir = dir.join("min");
-    std::fs::create_dir_all(&min_dir)?;
-    proc::run(
-        ctx.cmd("terser")
-            .arg(dir.join(name))
-            .args(["--module", "--compress", "--mangle", "--output"])
-            .arg(min_dir.join(name)),
-    )?;
-    read(&min_dir, name)
 }
 
 /// `wasm-opt` on every module, two at a time (binaryen's npm build starts slowly, and
@@ -205,7 +192,9 @@ fn wasm_opt(ctx: &Ctx, dir: &Path, name: &str) -> Result<Output> {
     proc::run(
         ctx.cmd("wasm-opt")
             .arg(dir.join(name))
-            .arg("-Oz")
+            // The producers and target-features sections are for linkers and tools, not
+            // for the browser (-0.25 K of brotli on the main module).
+            .args(["-Oz", "--strip-producers", "--strip-target-features"])
             .arg("-o")
             .arg(opt_dir.join(name)),
     )?;
@@ -275,6 +264,23 @@ fn hash_names(mut outputs: Vec<Output>) -> Result<Vec<Output>> {
     Ok(outputs)
 }
 
+/// `terser` (from e2e/node_modules, like wasm-opt) on the wasm-bindgen glue and the chunk
+/// loader, once step 4 has rewritten the names in them: both are fetched by every first
+/// visit, and neither tool minifies what it writes (-2.1 K of brotli together). As ES
+/// modules, so exported names stay.
+fn minify_js(ctx: &Ctx, mut outputs: Vec<Output>, work: &Path) -> Result<Vec<Output>> {
+    let dir = work.join("min");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    for out in outputs.iter_mut().filter(|o| o.to.ends_with(".js")) {
+        let (input, output) = (dir.join(&out.from), dir.join(&out.to));
+        std::fs::write(&input, &out.bytes)?;
+        minify::terser(ctx, &input, &output)?;
+        out.bytes = std::fs::read(&output)?;
+    }
+    Ok(outputs)
+}
+
 fn text(outputs: &[Output], from: &str) -> Result<String> {
     let out = outputs
         .iter()
@@ -313,27 +319,33 @@ pub fn sri(bytes: &[u8]) -> String {
 /// Step 5: index.html with its `rel="rust"` link replaced by the loader's `<meta>` (from
 /// Trunk.toml's `pattern_script`, as Trunk would write it) and the preloads, with SRI, of
 /// the glue, the chunk loader and the main module.
-/// The scripts of js/ that index.html names, minified by `terser` into [`RELEASE_JS`], and
-/// the HTML naming those copies instead: Trunk then hashes them and writes their SRI as it
-/// does for the originals (js/boot.js: -1.1 K of brotli). The readable sources stay what
-/// `trunk serve` uses.
-fn minified_scripts(ctx: &Ctx, mut html: String) -> Result<String> {
-    let dir = ctx.root.join(RELEASE_JS);
+/// What a first visit fetches besides the wasm, made smaller for the release: the HTML
+/// without its comments (they are for people who read index.html: -0.35 K of brotli), and
+/// the scripts of js/ and the styles of style/ that it names replaced by minified copies in
+/// [`RELEASE_ASSETS`] (`terser` for the scripts, -1.1 K; comments and indentation out of the
+/// CSS, -0.4 K). Trunk then hashes the copies and writes their SRI as it does for the
+/// originals, which stay what `trunk serve` uses.
+fn release_assets(ctx: &Ctx, html: String) -> Result<String> {
+    let dir = ctx.root.join(RELEASE_ASSETS);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    for entry in std::fs::read_dir(ctx.root.join("js"))? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        let named = format!(r#"src="js/{name}""#);
-        if !name.ends_with(".js") || !html.contains(&named) {
-            continue;
+    let mut html = minify::strip_html_comments(&html);
+    for (folder, ext, attr) in [("js", ".js", "src"), ("style", ".css", "href")] {
+        for entry in std::fs::read_dir(ctx.root.join(folder))? {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            let named = format!(r#"{attr}="{folder}/{name}""#);
+            if !name.ends_with(ext) || !html.contains(&named) {
+                continue;
+            }
+            let source = ctx.root.join(folder).join(&name);
+            let copy = dir.join(&name);
+            if ext == ".js" {
+                minify::terser(ctx, &source, &copy)?;
+            } else {
+                std::fs::write(&copy, minify::compact_css(&proc::read(&source)?)?)?;
+            }
+            html = html.replace(&named, &format!(r#"{attr}="{RELEASE_ASSETS}/{name}""#));
         }
-        proc::run(
-            ctx.cmd("terser")
-                .arg(ctx.root.join("js").join(&name))
-                .args(["--module", "--compress", "--mangle", "--output"])
-                .arg(dir.join(&name)),
-        )?;
-        html = html.replace(&named, &format!(r#"src="{RELEASE_JS}/{name}""#));
     }
     Ok(html)
 }
