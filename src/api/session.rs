@@ -175,8 +175,12 @@ impl Session {
         Ok(())
     }
 
-    /// Forgets the token and every piece of user state held in memory.
+    /// Forgets the token and every piece of user state held in memory, and the unsent post
+    /// of a session that ends.
     fn drop_state(&self) {
+        if self.state.get_untracked() == AuthState::LoggedIn {
+            crate::storage::forget_draft();
+        }
         self.client().clear_token();
         self.user.set(None);
         self.state.set(AuthState::LoggedOut);

@@ -3,6 +3,7 @@ use leptos_router::components::A;
 use wire::Post;
 
 use super::{Avatar, TimeAgo};
+use crate::linkify::{Piece, pieces};
 use crate::routes::AppRoute;
 
 /// One post: avatar, author, time, text, and for the author's own posts Edit and Delete.
@@ -65,11 +66,32 @@ pub fn PostView(
                     " · "
                     <TimeAgo timestamp=post.timestamp />
                 </p>
-                <p class="post-text">{post.text.clone()}</p>
+                <PostText text=post.text.clone() />
                 {actions}
             </div>
         </article>
     }
+}
+
+/// A post's text, with its web addresses and `@names` as links. Built as DOM nodes from
+/// the pieces `linkify` finds, never as HTML: whatever the text holds stays text.
+#[component]
+pub fn PostText(text: String) -> impl IntoView {
+    let nodes = pieces(&text)
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Text(text) => text.to_owned().into_any(),
+            Piece::Url(url) => view! {
+                <a href=url.to_owned() rel="noopener noreferrer nofollow ugc">{url.to_owned()}</a>
+            }
+            .into_any(),
+            Piece::Mention(name) => view! {
+                <A href=AppRoute::User(name.to_owned()).path()>"@"{name.to_owned()}</A>
+            }
+            .into_any(),
+        })
+        .collect_view();
+    view! { <p class="post-text">{nodes}</p> }
 }
 
 /// A list of posts, keyed so that appending a page keeps what is shown.

@@ -5,7 +5,7 @@ use super::{PostsSection, set_title};
 use crate::api::post_cursor;
 use crate::api::use_session;
 use crate::components::PostForm;
-use crate::validate;
+use crate::{storage, validate};
 
 /// Own and followed users' posts, newest first, with a box to write a new one.
 #[component]
@@ -16,7 +16,9 @@ pub fn FeedPage() -> impl IntoView {
         move |after| Box::pin(async move { session.client().feed(after).await }),
         post_cursor,
     );
-    let text = RwSignal::new(String::new());
+    // What was being written before a reload or a visit elsewhere (this tab only).
+    let text = RwSignal::new(storage::draft());
+    Effect::new(move |_| storage::save_draft(&text.read()));
     let error = RwSignal::new(None::<String>);
     let publish = Action::new_local(move |body: &String| {
         let body = body.clone();
