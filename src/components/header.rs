@@ -77,10 +77,13 @@ pub fn Header(
 #[component]
 fn ThemeSwitch() -> impl IntoView {
     let chosen = storage::theme();
-    let options = Theme::ALL.map(|theme| {
-        // A property, not an attribute: the markup stays the same whichever is chosen.
-        view! { <option value=theme.name() prop:selected={theme == chosen}>{theme.label()}</option> }
-    });
+    let options = Theme::ALL
+        .into_iter()
+        .map(|theme| {
+            // A property, not an attribute: the markup stays the same whichever is chosen.
+            view! { <option value=theme.name() prop:selected={theme == chosen}>{theme.label()}</option> }
+        })
+        .collect_view();
     view! {
         <label class="theme-switch">
             <span class="visually-hidden">"Theme"</span>
