@@ -85,10 +85,10 @@ pub fn PostText(text: String) -> impl IntoView {
                 <a href=url.to_owned() rel="noopener noreferrer nofollow ugc">{url.to_owned()}</a>
             }
             .into_any(),
-            Piece::Mention(name) => view! {
-                <A href=AppRoute::User(name.to_owned()).path()>"@"{name.to_owned()}</A>
+            Piece::Mention(name) => {
+                let name = name.to_owned();
+                view! { <A href=AppRoute::User(name.clone()).path()>"@"{name}</A> }.into_any()
             }
-            .into_any(),
         })
         .collect_view();
     view! { <p class="post-text">{nodes}</p> }
