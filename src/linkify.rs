@@ -78,7 +78,9 @@ fn word_before(bytes: &[u8], i: usize) -> bool {
 }
 
 fn name_before(bytes: &[u8], i: usize) -> bool {
-    i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'_' | b'.' | b'-' | b'@'))
+    i > 0
+        && (bytes[i - 1].is_ascii_alphanumeric()
+            || matches!(bytes[i - 1], b'_' | b'.' | b'-' | b'@'))
 }
 
 /// Where an address starting at `start` ends, if it is one.
@@ -144,13 +146,14 @@ fn valid_authority(authority: &str) -> bool {
         Some((host, port)) => (host, Some(port)),
         None => (authority, None),
     };
-    let port_ok = port.is_none_or(|p| {
-        (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
-    });
+    let port_ok =
+        port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
     let label_ok = |label: &str| {
         !label.is_empty()
             && label.len() <= 63
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
             && !label.starts_with('-')
             && !label.ends_with('-')
     };
@@ -187,7 +190,11 @@ mod tests {
     fn addresses_become_links_without_closing_punctuation() {
         assert_eq!(
             pieces("see https://example.com/a?b=1#c, then"),
-            vec![Text("see "), Url("https://example.com/a?b=1#c"), Text(", then")]
+            vec![
+                Text("see "),
+                Url("https://example.com/a?b=1#c"),
+                Text(", then")
+            ]
         );
         assert_eq!(
             pieces("(http://example.com/wiki/Rust_(language)) ok."),
@@ -274,11 +281,17 @@ mod tests {
             ]
         );
         assert_eq!(pieces("@ab @123 @_x"), vec![Text("@ab @123 @_x")]);
-        assert_eq!(pieces("mail me: susan@example.com"), vec![Text("mail me: susan@example.com")]);
+        assert_eq!(
+            pieces("mail me: susan@example.com"),
+            vec![Text("mail me: susan@example.com")]
+        );
         assert_eq!(pieces("@@susan"), vec![Text("@@susan")]);
         let long = format!("@{}", "a".repeat(65));
         assert_eq!(pieces(&long), vec![Text(&long)]);
-        assert_eq!(pieces("(@susan)"), vec![Text("("), Mention("susan"), Text(")")]);
+        assert_eq!(
+            pieces("(@susan)"),
+            vec![Text("("), Mention("susan"), Text(")")]
+        );
     }
 
     #[test]

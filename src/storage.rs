@@ -23,8 +23,6 @@ pub enum Theme {
 }
 
 impl Theme {
-    pub const ALL: [Theme; 3] = [Theme::System, Theme::Light, Theme::Dark];
-
     /// The value stored, and `<html data-theme>`'s (none for the system's).
     pub fn name(self) -> &'static str {
         match self {
@@ -34,19 +32,12 @@ impl Theme {
         }
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            Theme::System => "System theme",
-            Theme::Light => "Light theme",
-            Theme::Dark => "Dark theme",
-        }
-    }
-
     pub fn from_name(name: &str) -> Theme {
-        Theme::ALL
-            .into_iter()
-            .find(|theme| theme.name() == name)
-            .unwrap_or(Theme::System)
+        match name {
+            "light" => Theme::Light,
+            "dark" => Theme::Dark,
+            _ => Theme::System,
+        }
     }
 }
 

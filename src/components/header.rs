@@ -77,18 +77,15 @@ pub fn Header(
 #[component]
 fn ThemeSwitch() -> impl IntoView {
     let chosen = storage::theme();
-    let options = Theme::ALL
-        .into_iter()
-        .map(|theme| {
-            // A property, not an attribute: the markup stays the same whichever is chosen.
-            view! { <option value=theme.name() prop:selected={theme == chosen}>{theme.label()}</option> }
-        })
-        .collect_view();
+    // `selected` as a property, not an attribute: the markup stays the same whichever is
+    // chosen.
     view! {
         <label class="theme-switch">
             <span class="visually-hidden">"Theme"</span>
             <select on:change=move |ev| storage::set_theme(Theme::from_name(&event_target_value(&ev)))>
-                {options}
+                <option value="system" prop:selected={chosen == Theme::System}>"System theme"</option>
+                <option value="light" prop:selected={chosen == Theme::Light}>"Light theme"</option>
+                <option value="dark" prop:selected={chosen == Theme::Dark}>"Dark theme"</option>
             </select>
         </label>
     }

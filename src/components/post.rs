@@ -79,20 +79,27 @@ pub fn PostView(
 pub fn PostText(text: String) -> impl IntoView {
     let nodes = pieces(&text)
         .into_iter()
-        .map(|piece| match piece {
-            Piece::Text(text) => text.to_owned().into_any(),
-            Piece::Url(url) => view! {
-                <a href=url.to_owned() rel="noopener noreferrer nofollow ugc">{url.to_owned()}</a>
-            }
-            .into_any(),
-            Piece::Mention(name) => {
-                let name = name.to_owned();
-                view! { <A href=AppRoute::User(name.clone()).path()>"@"{name}</A> }.into_any()
-            }
+        .map(|piece| {
+            // One element type for both kinds of link, so the view code exists once. An
+            // `@name` is an ordinary same-origin link: the router navigates to it in place.
+            let (href, rel, label) = match piece {
+                Piece::Text(text) => return text.to_owned().into_any(),
+                Piece::Url(url) => (url.to_owned(), Some(EXTERNAL), url.to_owned()),
+                Piece::Mention(name) => (
+                    AppRoute::User(name.to_owned()).path(),
+                    None,
+                    format!("@{name}"),
+                ),
+            };
+            view! { <a href=href rel=rel>{label}</a> }.into_any()
         })
         .collect_view();
     view! { <p class="post-text">{nodes}</p> }
 }
+
+/// The `rel` of a link to another site that a user wrote: no `window.opener`, no
+/// `Referer`, and no endorsement of it for search engines.
+const EXTERNAL: &str = "noopener noreferrer nofollow ugc";
 
 /// A list of posts, keyed so that appending a page keeps what is shown.
 #[component]

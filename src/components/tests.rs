@@ -334,7 +334,10 @@ fn addresses_and_names_in_posts_are_links() {
         web.get_attribute("href").as_deref(),
         Some("https://example.com/a?b=1&c=2")
     );
-    assert_eq!(web.text_content().as_deref(), Some("https://example.com/a?b=1&c=2"));
+    assert_eq!(
+        web.text_content().as_deref(),
+        Some("https://example.com/a?b=1&c=2")
+    );
     assert_eq!(
         web.get_attribute("rel").as_deref(),
         Some("noopener noreferrer nofollow ugc")
@@ -371,7 +374,13 @@ fn hostile_post_texts_stay_text() {
         );
         assert_eq!(text.text_content().as_deref(), Some(hostile));
     }
-    assert!(document().body().unwrap().get_attribute("data-pwned").is_none());
+    assert!(
+        document()
+            .body()
+            .unwrap()
+            .get_attribute("data-pwned")
+            .is_none()
+    );
 }
 
 #[wasm_bindgen_test]

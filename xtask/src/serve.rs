@@ -228,11 +228,15 @@ mod tests {
     /// to the API where `cargo xtask run` starts it, from an origin that run allows.
     #[test]
     fn trunk_serve_proxies_the_api_where_run_serves_it() {
-        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../Trunk.toml"))
-            .unwrap();
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../Trunk.toml"))
+                .unwrap();
         let trunk: toml::Table = toml::from_str(&text).unwrap();
         let serve = trunk["serve"].as_table().unwrap();
-        assert_eq!(serve["port"].as_integer(), Some(i64::from(TRUNK_SERVE_PORT)));
+        assert_eq!(
+            serve["port"].as_integer(),
+            Some(i64::from(TRUNK_SERVE_PORT))
+        );
         assert_ne!(TRUNK_SERVE_PORT, DEFAULT_PORT);
         let proxies = trunk["proxy"].as_array().unwrap();
         assert_eq!(proxies.len(), 1);
