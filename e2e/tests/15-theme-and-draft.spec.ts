@@ -94,6 +94,7 @@ test('an unsent post survives a reload and a visit elsewhere, and goes when sent
   await expect.poll(() => page.evaluate(() => sessionStorage.getItem('microblog-draft'))).toBe('"Not for the next person"');
   await shell.logout();
   expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  // Logging in again on the same page lands on the feed.
   await loginPage.login(me);
   await expect(page.getByRole('heading', { name: 'Feed', level: 1 })).toBeVisible();
   await expect(feedPage.box).toHaveValue('');

@@ -60,7 +60,8 @@ test('long words and addresses wrap on a phone', async ({ request, page, loginPa
   const me = newAccount('wrapper');
   await register(request, me);
   const token = await accessToken(request, me);
-  await writePost(request, token, `https://example.com/${'a-very-long-path/'.repeat(12)} and ${'w'.repeat(150)}`);
+  // 247 characters: an address of 122 and a word of 120.
+  await writePost(request, token, `https://example.com/${'a-very-long-path/'.repeat(6)} and ${'w'.repeat(120)}`);
   await page.setViewportSize({ width: 360, height: 740 });
   await loginPage.goto();
   await loginPage.login(me);
