@@ -15,6 +15,9 @@ import {
   writePost,
 } from '../pages/fixtures';
 
+// Every audit runs twice (both themes): these journeys need more than the default 30 s.
+test.describe.configure({ timeout: 90_000 });
+
 /** Audits the page in the light theme and in the dark one (the header's theme switch). */
 async function audit(page: Page, what: string): Promise<void> {
   const chosen = await page.evaluate(() => document.documentElement.dataset.theme ?? null);
