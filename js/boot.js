@@ -40,9 +40,30 @@ function fromTemplate(id) {
   return fragment;
 }
 
+/**
+ * The header's theme switch works in the copy too: the same choice, stored the same way
+ * as the app stores it (src/storage.rs), applied at once.
+ */
+function themeSwitch(select) {
+  select.value = document.documentElement.dataset.theme ?? 'system';
+  select.addEventListener('change', () => {
+    const theme = select.value;
+    try {
+      if (theme === 'light' || theme === 'dark') localStorage.setItem('microblog-theme', JSON.stringify(theme));
+      else localStorage.removeItem('microblog-theme');
+    } catch {
+      // Storage refused: the choice holds for this page only.
+    }
+    if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
+    else delete document.documentElement.dataset.theme;
+  });
+}
+
 function showShell() {
   const layout = fromTemplate('boot-layout');
   if (!layout) return false;
+  const select = layout.querySelector('.theme-switch select');
+  if (select) themeSwitch(select);
   const returning = mayHaveSession();
   const form = returning ? undefined : FORMS[location.pathname];
   // Logged-out visitors see the account links; a session being restored shows none.
@@ -81,6 +102,9 @@ function handOver(main) {
   }
   for (const element of document.querySelectorAll(`body > [${SHELL}]`)) element.remove();
   document.body.classList.remove('booting');
+  // A theme chosen in the copy, after the app read the stored one.
+  const theme = document.querySelector('body > header .theme-switch select');
+  if (theme) theme.value = document.documentElement.dataset.theme ?? 'system';
   const twin = (name) => main.querySelector(`[name="${CSS.escape(name)}"]`);
   for (const [name, value] of typed) {
     const field = twin(name);

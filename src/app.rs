@@ -140,7 +140,13 @@ fn from_login() -> String {
         .split('&')
         .find_map(|pair| pair.strip_prefix("next="))
         .and_then(|next| js_sys::decode_uri_component(next).ok())
-        .map(String::from);
+        .map(String::from)
+        // Back to the login or register page would loop (a logout that raced its own
+        // redirect leaves `/login?next=/login`): the feed instead.
+        .filter(|next| {
+            let path = next.split(['?', '#']).next().unwrap_or_default();
+            path != AppRoute::Login.path() && path != AppRoute::Register.path()
+        });
     safe_next(next.as_deref(), &AppRoute::Feed)
 }
 

@@ -5,8 +5,10 @@ mod app;
 mod components;
 mod flash;
 mod lazy;
+mod linkify;
 mod pages;
 mod routes;
+mod storage;
 mod time;
 mod validate;
 

@@ -8,12 +8,22 @@ export class Shell {
   readonly nav: Locator;
   readonly flashes: Locator;
   readonly heading: Locator;
+  /** The header's theme switch (System, Light or Dark theme). */
+  readonly theme: Locator;
 
   constructor(readonly page: Page) {
     this.header = page.getByRole('banner');
     this.nav = page.getByRole('navigation', { name: 'Main' });
     this.flashes = page.getByRole('region', { name: 'Notifications' });
     this.heading = page.getByRole('heading', { level: 1 });
+    this.theme = this.header.getByRole('combobox', { name: 'Theme' });
+  }
+
+  /** Chooses a theme; the page follows at once. */
+  async chooseTheme(theme: 'system' | 'light' | 'dark'): Promise<void> {
+    await this.theme.selectOption(theme);
+    if (theme === 'system') await expect(this.page.locator('html')).not.toHaveAttribute('data-theme');
+    else await expect(this.page.locator('html')).toHaveAttribute('data-theme', theme);
   }
 
   userLink(username: string): Locator {

@@ -1,5 +1,6 @@
-// Journey 7: the page is served with the strict CSP of auth rule 8 and boots, logged out and
-// logged in, with zero console errors and zero CSP violations.
+// Journey 7: the page is served with the strict CSP of docs/security.md
+// ("Content-Security-Policy and other headers") and boots, logged out and logged in, with
+// zero console errors and zero CSP violations.
 import type { Page } from '@playwright/test';
 import { currentStep, expect, newAccount, register, test, totp } from '../pages/fixtures';
 

@@ -1,5 +1,6 @@
-// Journey 9: an automated accessibility audit (axe, WCAG 2.x A and AA rules) of every page
-// reports no violations, and the app works from the keyboard alone.
+// Journey 9: an automated accessibility audit (axe, WCAG 2.x A and AA rules) of every page,
+// in the light and the dark theme, reports no violations, and the app works from the
+// keyboard alone (the theme switch included).
 import AxeBuilder from '@axe-core/playwright';
 import type { APIRequestContext, Page } from '@playwright/test';
 import {
@@ -14,10 +15,22 @@ import {
   writePost,
 } from '../pages/fixtures';
 
+// Every audit runs twice (both themes): these journeys need more than the default 30 s.
+test.describe.configure({ timeout: 90_000 });
+
+/** Audits the page in the light theme and in the dark one (the header's theme switch). */
 async function audit(page: Page, what: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  const summary = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`);
-  expect(summary, `axe on ${what}`).toEqual([]);
+  const chosen = await page.evaluate(() => document.documentElement.dataset.theme ?? null);
+  for (const theme of ['light', 'dark']) {
+    await page.evaluate((theme) => (document.documentElement.dataset.theme = theme), theme);
+    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+    const summary = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`);
+    expect(summary, `axe on ${what}, ${theme} theme`).toEqual([]);
+  }
+  await page.evaluate((chosen) => {
+    if (chosen === null) delete document.documentElement.dataset.theme;
+    else document.documentElement.dataset.theme = chosen;
+  }, chosen);
 }
 
 test('logged-out pages pass the audit', async ({ page }) => {
@@ -163,6 +176,12 @@ test('the keyboard alone reaches everything, and focus follows navigation', asyn
   // The skip link comes first.
   await page.keyboard.press('Tab');
   await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
+  // The theme switch works from the keyboard.
+  const theme = page.getByRole('banner').getByRole('combobox', { name: 'Theme' });
+  await theme.focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(theme).toHaveValue('light');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
 
   await loginPage.username.focus();
   await page.keyboard.type(me.username);

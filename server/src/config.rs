@@ -50,8 +50,8 @@ pub struct Limit {
     pub window: Duration,
 }
 
-/// The limits of `throttle.rs` (auth rules 21, 23, 26). Each variable is `MAX/SECONDS`,
-/// e.g. `THROTTLE_LOGIN_PAIR=5/900`.
+/// The limits of `throttle.rs` (docs/security.md, "Guessing passwords and codes"). Each
+/// variable is `MAX/SECONDS`, e.g. `THROTTLE_LOGIN_PAIR=5/900`.
 ///
 /// Failed logins are counted strictly per (account, address): that is what stops a guesser
 /// without touching anyone else. Per address, generously, against one address trying many
@@ -135,7 +135,8 @@ pub struct Config {
     /// `TOTP_ISSUER`: the name authenticator apps show beside the account. Default `Microblog`.
     pub totp_issuer: String,
     /// `TWO_FACTOR_CHALLENGE_TTL_SECS`: how long the challenge that a correct password
-    /// yields for a 2FA account stays usable. Default 300, and at most 300 (auth rule 24).
+    /// yields for a 2FA account stays usable. Default 300, and at most 300
+    /// (docs/security.md, "Two-factor authentication").
     pub two_factor_challenge_ttl: Duration,
     /// `TWO_FACTOR_CHALLENGE_MAX_FAILURES`: wrong codes one challenge survives; then the
     /// password must be given again. Default 5.

@@ -47,7 +47,7 @@ pub fn spa(config: &Config) -> Router<AppState> {
 }
 
 /// CORS for the API: an allow-list of origins, with credentials; never `*`, never a
-/// reflected arbitrary origin (contract deviation 5).
+/// reflected arbitrary origin (docs/security.md, "Cookies, CSRF and CORS").
 pub fn cors(config: &Config) -> CorsLayer {
     let allowed = config.allowed_origins.clone();
     CorsLayer::new()
@@ -71,8 +71,8 @@ pub fn cors(config: &Config) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-/// The CSRF defence of cookie-authenticated endpoints (contract deviation 4, auth rule 11):
-/// the body must be declared JSON, which a cross-site form cannot do without a CORS
+/// The CSRF defence of cookie-authenticated endpoints (docs/security.md, "Cookies, CSRF and
+/// CORS"): the body must be declared JSON, which a cross-site form cannot do without a CORS
 /// preflight, and an `Origin`, when present, must be allowed or the server's own.
 pub fn check_csrf(headers: &HeaderMap, config: &Config) -> Result<(), ApiError> {
     if !is_json(headers) {
@@ -120,9 +120,10 @@ fn same_origin_as_host(origin: &str, headers: &HeaderMap) -> bool {
     normal_origin(&format!("{scheme}://{host}")).is_some_and(|own| own == origin)
 }
 
-/// The Content-Security-Policy of every HTML page (auth rule 8). The SPA's loader is an
-/// external file, so no inline script needs a hash; `'wasm-unsafe-eval'` lets the page
-/// compile its WebAssembly, and nothing else.
+/// The Content-Security-Policy of every HTML page (docs/security.md,
+/// "Content-Security-Policy and other headers"). The SPA's loader is an external file, so
+/// no inline script needs a hash; `'wasm-unsafe-eval'` lets the page compile its
+/// WebAssembly, and nothing else.
 pub fn content_security_policy(config: &Config) -> String {
     // The API's own origin, when it is not the page's: the SPA calls it and shows its
     // avatars.

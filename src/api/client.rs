@@ -1,10 +1,10 @@
 //! The HTTP client every API call goes through.
 //!
-//! It holds the access token in memory only (auth rule 1: never in Web Storage, a cookie,
-//! the URL or the console), adds it as a Bearer header, and on a 401 refreshes once and
-//! retries once. Refreshes are single-flight: concurrent 401s in this tab share one
-//! `PUT /api/tokens`, and the refresh runs under a Web Lock so tabs take turns with the
-//! shared refresh cookie (see [`super::tabs`]).
+//! It holds the access token in memory only (docs/security.md, "What the browser stores":
+//! never in Web Storage, a cookie, the URL or the console), adds it as a Bearer header, and
+//! on a 401 refreshes once and retries once. Refreshes are single-flight: concurrent 401s
+//! in this tab share one `PUT /api/tokens`, and the refresh runs under a Web Lock so tabs
+//! take turns with the shared refresh cookie (see [`super::tabs`]).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -78,8 +78,8 @@ impl ApiRequest {
 }
 
 /// Whether a path is one of the cookie-authenticated token endpoints. Only these get
-/// `credentials: 'include'` (auth rule 5) and, as the server's CSRF defence requires, a
-/// JSON content type even without a body.
+/// `credentials: 'include'` (docs/security.md, "In the browser") and, as the server's CSRF
+/// defence requires, a JSON content type even without a body.
 pub fn is_token_endpoint(path: &str) -> bool {
     path == "/api/tokens" || path.starts_with("/api/tokens/") || path.starts_with("/api/tokens?")
 }
@@ -201,7 +201,8 @@ impl Client {
                 let this = this.clone();
                 async move {
                     // `{}`: no access token, no refresh token in the body; the HttpOnly
-                    // cookie alone identifies the session (the contract's extension 1).
+                    // cookie alone identifies the session (docs/api.md, "Where we differ,
+                    // and why").
                     let mut refresh = ApiRequest::new("PUT", "/api/tokens").anonymous();
                     refresh.body = Some("{}".to_owned());
                     let request = this.build(&refresh, None);

@@ -1,4 +1,4 @@
-//! The typed endpoints of the contract (`shared/docs/api-contract.md`), one method each.
+//! The typed endpoints of the HTTP API (`docs/api.md`), one method each.
 
 use wire::{
     NewUser, Page, PasswordAndCode, PasswordConfirmation, PasswordReset, Post, PostText,

@@ -1,10 +1,11 @@
 //! The session: who is logged in, shared by every page through one context value.
 //!
-//! Start-up restores it with one cookie-only refresh (auth rule 2): 200 means logged in,
-//! 401 means logged out, silently. Until that answer, the state is `Restoring` and guarded
-//! pages render nothing, so no login form flashes by. Without the session hint cookie there
-//! is nothing to restore: logged out at once, with no request. Logout, or a refresh the server
-//! refuses, clears every piece of user state and tells the other tabs (auth rule 4).
+//! Start-up restores it with one cookie-only refresh (docs/security.md, "In the browser"):
+//! 200 means logged in, 401 means logged out, silently. Until that answer, the state is
+//! `Restoring` and guarded pages render nothing, so no login form flashes by. Without the
+//! session hint cookie there is nothing to restore: logged out at once, with no request.
+//! Logout, or a refresh the server refuses, clears every piece of user state and tells the
+//! other tabs (docs/security.md, "In the browser").
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -175,8 +176,12 @@ impl Session {
         Ok(())
     }
 
-    /// Forgets the token and every piece of user state held in memory.
+    /// Forgets the token and every piece of user state held in memory, and the unsent post
+    /// of a session that ends.
     fn drop_state(&self) {
+        if self.state.get_untracked() == AuthState::LoggedIn {
+            crate::storage::forget_draft();
+        }
         self.client().clear_token();
         self.user.set(None);
         self.state.set(AuthState::LoggedOut);

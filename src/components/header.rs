@@ -4,6 +4,7 @@ use wire::User;
 
 use super::Avatar;
 use crate::routes::AppRoute;
+use crate::storage::{self, Theme};
 
 /// The site header: the name, the main navigation, and the account links.
 /// Nothing account-related shows while the session is being restored.
@@ -65,7 +66,27 @@ pub fn Header(
                         {account}
                     </ul>
                 </nav>
+                <ThemeSwitch />
             </div>
         </header>
+    }
+}
+
+/// Light, dark, or the system's colours, remembered on this browser (`storage`). The same
+/// markup is in index.html's `boot-layout`, where js/boot.js makes it work before the app.
+#[component]
+fn ThemeSwitch() -> impl IntoView {
+    let chosen = storage::theme();
+    // `selected` as a property, not an attribute: the markup stays the same whichever is
+    // chosen.
+    view! {
+        <label class="theme-switch">
+            <span class="visually-hidden">"Theme"</span>
+            <select on:change=move |ev| storage::set_theme(Theme::from_name(&event_target_value(&ev)))>
+                <option value="system" prop:selected={chosen == Theme::System}>"System theme"</option>
+                <option value="light" prop:selected={chosen == Theme::Light}>"Light theme"</option>
+                <option value="dark" prop:selected={chosen == Theme::Dark}>"Dark theme"</option>
+            </select>
+        </label>
     }
 }

@@ -3,6 +3,7 @@ use leptos_router::components::A;
 use wire::Post;
 
 use super::{Avatar, TimeAgo};
+use crate::linkify::{Piece, pieces};
 use crate::routes::AppRoute;
 
 /// One post: avatar, author, time, text, and for the author's own posts Edit and Delete.
@@ -65,12 +66,40 @@ pub fn PostView(
                     " · "
                     <TimeAgo timestamp=post.timestamp />
                 </p>
-                <p class="post-text">{post.text.clone()}</p>
+                <PostText text=post.text.clone() />
                 {actions}
             </div>
         </article>
     }
 }
+
+/// A post's text, with its web addresses and `@names` as links. Built as DOM nodes from
+/// the pieces `linkify` finds, never as HTML: whatever the text holds stays text.
+#[component]
+pub fn PostText(text: String) -> impl IntoView {
+    let nodes = pieces(&text)
+        .into_iter()
+        .map(|piece| {
+            // One element type for both kinds of link, so the view code exists once. An
+            // `@name` is an ordinary same-origin link: the router navigates to it in place.
+            let (href, rel, label) = match piece {
+                Piece::Text(text) => return text.to_owned().into_any(),
+                Piece::Url(url) => (url.to_owned(), Some(EXTERNAL), url.to_owned()),
+                Piece::Mention(name) => (
+                    AppRoute::User(name.to_owned()).path(),
+                    None,
+                    format!("@{name}"),
+                ),
+            };
+            view! { <a href=href rel=rel>{label}</a> }.into_any()
+        })
+        .collect_view();
+    view! { <p class="post-text">{nodes}</p> }
+}
+
+/// The `rel` of a link to another site that a user wrote: no `window.opener`, no
+/// `Referer`, and no endorsement of it for search engines.
+const EXTERNAL: &str = "noopener noreferrer nofollow ugc";
 
 /// A list of posts, keyed so that appending a page keeps what is shown.
 #[component]

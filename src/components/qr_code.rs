@@ -35,8 +35,8 @@ pub fn qr_path(text: &str) -> Option<(i32, String)> {
 }
 
 /// A QR code drawn in the browser as SVG, so what it encodes (a TOTP secret) never goes to
-/// a QR service (auth rule 7). Colours are attributes, not styles, for the CSP; dark on
-/// light whatever the colour scheme, as scanners expect.
+/// a QR service (docs/security.md, "Two-factor authentication"). Colours are attributes,
+/// not styles, for the CSP; dark on light whatever the colour scheme, as scanners expect.
 #[component]
 pub fn QrCode(
     /// What the code encodes.

@@ -304,3 +304,98 @@ async fn sessions_mark_the_current_one_and_offer_logout_for_the_others() {
     assert!(button.has_attribute("disabled"));
     assert_eq!(button.text_content().unwrap(), "Logging out…");
 }
+
+/// Renders one post by "david" with `text`, and returns its text paragraph.
+fn post_text(text: &str) -> Element {
+    let mut post = post(20, user(2, "david"));
+    post.text = text.into();
+    let host = mount(move || {
+        view! {
+            <Router>
+                <PostList
+                    posts=Signal::stored(vec![post])
+                    me=Signal::stored(None)
+                    back=Signal::stored("/".to_string())
+                    on_delete=|_: i64| {}
+                />
+            </Router>
+        }
+    });
+    find(&host, ".post-text").expect("the post's text")
+}
+
+#[wasm_bindgen_test]
+fn addresses_and_names_in_posts_are_links() {
+    let text = post_text("Read https://example.com/a?b=1&c=2. Thanks @susan!");
+    let links = text.query_selector_all("a").unwrap();
+    assert_eq!(links.length(), 2);
+    let web = links.get(0).unwrap().unchecked_into::<Element>();
+    assert_eq!(
+        web.get_attribute("href").as_deref(),
+        Some("https://example.com/a?b=1&c=2")
+    );
+    assert_eq!(
+        web.text_content().as_deref(),
+        Some("https://example.com/a?b=1&c=2")
+    );
+    assert_eq!(
+        web.get_attribute("rel").as_deref(),
+        Some("noopener noreferrer nofollow ugc")
+    );
+    let name = links.get(1).unwrap().unchecked_into::<Element>();
+    assert_eq!(name.get_attribute("href").as_deref(), Some("/user/susan"));
+    assert_eq!(name.text_content().as_deref(), Some("@susan"));
+    // Every character is on screen, in order.
+    assert_eq!(
+        text.text_content().as_deref(),
+        Some("Read https://example.com/a?b=1&c=2. Thanks @susan!")
+    );
+}
+
+#[wasm_bindgen_test]
+fn hostile_post_texts_stay_text() {
+    for hostile in [
+        "<img src=x onerror=\"document.body.dataset.pwned=1\">",
+        "<script>document.body.dataset.pwned=1</script>",
+        "<a href=\"javascript:document.body.dataset.pwned=1\">click</a>",
+        "javascript:document.body.dataset.pwned=1",
+        "JAVASCRIPT:alert(1) data:text/html,<b>x</b> vbscript:msgbox",
+        "https://exаmple.com/ (a Cyrillic а)",
+        "https://example.com/\u{202e}gpj.exe",
+        "https://bank.example@evil.example/login",
+        "&lt;b&gt;entities&lt;/b&gt; &amp;",
+    ] {
+        let text = post_text(hostile);
+        assert_eq!(
+            text.query_selector_all("*").unwrap().length(),
+            0,
+            "{hostile:?} made elements: {}",
+            text.inner_html()
+        );
+        assert_eq!(text.text_content().as_deref(), Some(hostile));
+    }
+    assert!(
+        document()
+            .body()
+            .unwrap()
+            .get_attribute("data-pwned")
+            .is_none()
+    );
+}
+
+#[wasm_bindgen_test]
+fn only_web_addresses_get_an_href() {
+    let text = post_text("a https://ok.example b javascript:x c http://also.example/(x)");
+    let hrefs: Vec<String> = (0..text.query_selector_all("a").unwrap().length())
+        .map(|i| {
+            text.query_selector_all("a")
+                .unwrap()
+                .get(i)
+                .unwrap()
+                .unchecked_into::<Element>()
+                .get_attribute("href")
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(hrefs, ["https://ok.example", "http://also.example/(x)"]);
+}

@@ -6,7 +6,7 @@ use crate::api::post_cursor;
 use crate::api::use_session;
 use crate::components::PostForm;
 use crate::lazy::split;
-use crate::validate;
+use crate::{storage, validate};
 
 // The pages that show posts (feed, explore, a user's page, editing a post) share their code:
 // one chunk, which the app fetches before it is needed (see `prefetch_likely` in app.rs).
@@ -21,7 +21,9 @@ fn FeedPage() -> impl IntoView {
         move |after| Box::pin(async move { session.client().feed(after).await }),
         post_cursor,
     );
-    let text = RwSignal::new(String::new());
+    // What was being written before a reload or a visit elsewhere (this tab only).
+    let text = RwSignal::new(storage::draft());
+    Effect::new(move |_| storage::save_draft(&text.read()));
     let error = RwSignal::new(None::<String>);
     let publish = Action::new_local(move |body: &String| {
         let body = body.clone();

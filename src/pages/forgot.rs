@@ -16,7 +16,7 @@ const SENT: &str = "If an account exists for that address, we sent it a link to 
 split!(pub fn load_forgot_password / prefetch_forgot_password in entry: () = |()| view! { <ForgotPasswordPage /> }.into_any());
 
 /// Ask for a password-reset email. The answer is the same whether or not the address has
-/// an account (auth rule 26), and so is what this page says.
+/// an account (docs/security.md, "Password reset"), and so is what this page says.
 #[component]
 fn ForgotPasswordPage() -> impl IntoView {
     set_title("Forgot password");

@@ -21,8 +21,8 @@ const EXPIRED: &str = "This sign-in has expired. Log in again with your password
 /// expired, used up by wrong codes, or unknown to it.
 pub const CHALLENGE_GONE: &str = "That sign-in attempt expired. Enter your password again.";
 
-/// The longest a challenge lives (auth rule 24); also the fallback when the browser's clock
-/// disagrees with the server's.
+/// The longest a challenge lives (docs/security.md, "Two-factor authentication"); also the
+/// fallback when the browser's clock disagrees with the server's.
 const CHALLENGE_TTL_MS: f64 = 300_000.0;
 
 /// A 2FA challenge from a correct password, held in memory only, with the moment (on this

@@ -12,8 +12,9 @@ use crate::lazy::split;
 use crate::routes::AppRoute;
 use crate::validate::{self, FieldErrors};
 
-/// Where the two-factor settings are. Secrets and codes live in this state only while
-/// they are on screen (auth rule 1): never in storage, the URL or the console.
+/// Where the two-factor settings are. Secrets and codes live in this state only while they
+/// are on screen (docs/security.md, "What the browser stores"): never in storage, the URL
+/// or the console.
 #[derive(Clone)]
 enum Stage {
     /// The status, and what can be done about it.

@@ -1,7 +1,7 @@
 //! The HTTP contract of the microblog API, written once.
 //!
 //! Both the SPA (compiled to wasm) and the server compile these types, so a field renamed
-//! here is renamed on both sides of the wire. The shapes follow `shared/docs/api-contract.md`:
+//! here is renamed on both sides of the wire. The shapes follow `docs/api.md`:
 //! the reference Flask API's JSON, plus our extensions. Request bodies reject unknown fields.
 
 mod compat;
@@ -27,7 +27,7 @@ pub mod limits {
     pub const USERNAME_MAX_CHARS: usize = 64;
     pub const EMAIL_MAX_CHARS: usize = 120;
     pub const ABOUT_ME_MAX_CHARS: usize = 140;
-    /// Auth rule 19: at least 8, and at least 128 accepted.
+    /// docs/security.md, "Passwords": at least 8, and at least 128 accepted.
     pub const PASSWORD_MIN_CHARS: usize = 8;
     pub const PASSWORD_MAX_CHARS: usize = 256;
     /// Pagination: the default and largest page.

@@ -11,6 +11,9 @@ use std::time::Duration;
 pub const DEFAULT_PORT: u16 = 8080;
 pub const DEFAULT_HOST: &str = "127.0.0.1";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/microblog.db";
+/// Where `trunk serve` serves the SPA during development (Trunk.toml's `[serve] port`),
+/// passing `/api` on to the API at `DEFAULT_PORT` (its `[[proxy]] backend`).
+pub const TRUNK_SERVE_PORT: u16 = 8081;
 
 pub fn run(ctx: &Ctx, build: bool) -> Result<()> {
     if build {
@@ -25,8 +28,9 @@ pub fn run(ctx: &Ctx, build: bool) -> Result<()> {
             bin.display()
         );
     }
-    if !build::dist(ctx).join("index.html").is_file() {
-        bail!("dist/index.html is missing: run `cargo xtask run` without --no-build");
+    let spa_built = build::dist(ctx).join("index.html").is_file();
+    if !spa_built && build {
+        bail!("dist/index.html is missing after the build");
     }
 
     let env = ServerEnv::from_environment(ctx)?;
@@ -43,6 +47,12 @@ pub fn run(ctx: &Ctx, build: bool) -> Result<()> {
     println!("  Microblog is running: open {url}");
     println!("  API: {url}/api  (docs at {url}/api/docs)");
     println!("  Database: {}   Press Ctrl-C to stop.", env.database_url);
+    if !spa_built {
+        println!(
+            "  dist/ is not built: only the API is served here. For the app, run `trunk serve`\n  \
+             and open http://127.0.0.1:{TRUNK_SERVE_PORT} (or `cargo xtask run` to build dist/)."
+        );
+    }
     println!();
     let status = server.child.wait()?;
     if !status.success() {
@@ -88,6 +98,11 @@ impl ServerEnv {
                 format!("http://127.0.0.1:{port}"),
                 format!("http://localhost:{port}"),
             ];
+            // `trunk serve`'s proxy sends the page's Origin on to the API it targets.
+            if port == DEFAULT_PORT {
+                origins.push(format!("http://127.0.0.1:{TRUNK_SERVE_PORT}"));
+                origins.push(format!("http://localhost:{TRUNK_SERVE_PORT}"));
+            }
             let public = public_url.trim_end_matches('/').to_owned();
             if !origins.contains(&public) {
                 origins.insert(0, public);
@@ -207,6 +222,28 @@ mod tests {
         );
         assert_eq!(sqlite_path(root, "sqlite::memory:"), None);
         assert_eq!(sqlite_path(root, "postgres://localhost/db"), None);
+    }
+
+    /// The development loop of the README: `trunk serve` on its own port, `/api` passed on
+    /// to the API where `cargo xtask run` starts it, from an origin that run allows.
+    #[test]
+    fn trunk_serve_proxies_the_api_where_run_serves_it() {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../Trunk.toml"))
+                .unwrap();
+        let trunk: toml::Table = toml::from_str(&text).unwrap();
+        let serve = trunk["serve"].as_table().unwrap();
+        assert_eq!(
+            serve["port"].as_integer(),
+            Some(i64::from(TRUNK_SERVE_PORT))
+        );
+        assert_ne!(TRUNK_SERVE_PORT, DEFAULT_PORT);
+        let proxies = trunk["proxy"].as_array().unwrap();
+        assert_eq!(proxies.len(), 1);
+        assert_eq!(
+            proxies[0]["backend"].as_str(),
+            Some(format!("http://{DEFAULT_HOST}:{DEFAULT_PORT}/api").as_str())
+        );
     }
 
     #[test]

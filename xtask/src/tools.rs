@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Trunk 0.22 needs a newer rustc than this machine has (see shared/docs/toolchain.md).
+/// Trunk 0.22 needs a newer rustc than this machine has (docs/toolchain.md, "Versions").
 pub const TRUNK_VERSION: &str = "0.21.14";
 /// The splitter that cuts the release wasm into chunks (the one cargo-leptos uses); its
 /// output must match the `wasm_split_helpers` runtime that leptos links.
@@ -194,7 +194,7 @@ fn wasm_bindgen(ctx: &Ctx, version: &str) -> Result<bool> {
         return Ok(false);
     }
     // Without --locked: the CLI's own lock file asks for a crate version the registry
-    // no longer serves (shared/docs/toolchain.md).
+    // no longer serves (docs/toolchain.md, "Versions").
     proc::run(ctx.cargo().args([
         "install",
         "wasm-bindgen-cli",

@@ -23,9 +23,10 @@ use crate::error::ApiError;
 pub const QUEUE_DEPTH: usize = 32;
 
 /// A hash to verify against when the user does not exist, so that an unknown user and a
-/// wrong password take the same time (auth rule 20). A constant, with the same parameters
-/// as every stored hash: computed lazily, it made the first unknown-user login of each
-/// process cost two hashes instead of one. No password matches it (random salt and output).
+/// wrong password take the same time (docs/security.md, "Passwords"). A constant, with the
+/// same parameters as every stored hash: computed lazily, it made the first unknown-user
+/// login of each process cost two hashes instead of one. No password matches it (random
+/// salt and output).
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$xVgo/vEOP9t3Hbc0Q9USHA$PcK7ARPunvsxQLd0dRlSv3D3OnzFSHSlb9qOe6Q9EWM";
 
 /// Runs hashes off the async runtime, a bounded number at a time, with a bounded queue.

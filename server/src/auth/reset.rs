@@ -126,7 +126,8 @@ async fn issue(
     .await?;
     tx.commit().await?;
     tracing::info!(user_id = user.id, %ip, "password reset requested");
-    // From configuration, never from the request's Host (auth rule 27).
+    // From configuration, never from the request's Host (docs/security.md, "Password
+    // reset").
     let link = format!("{}/reset?token={reset_token}", config.public_url);
     let minutes = config.reset_token_ttl.as_secs().div_ceil(60);
     mailer.send(mail::Email {

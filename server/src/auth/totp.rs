@@ -1,9 +1,10 @@
 //! Time-based one-time passwords (RFC 6238 over RFC 4226) and recovery codes.
 //!
-//! Auth rule 22: HMAC-SHA-1, 6 digits, 30-second steps, a 160-bit secret from the OS
-//! CSPRNG, shown base32 (RFC 4648, unpadded) as authenticator apps expect. Rule 23:
-//! codes of steps T-1..T+1 are accepted; refusing a step not newer than the last accepted
-//! one (replay) is the caller's part, since it needs the stored step.
+//! As docs/security.md, "Two-factor authentication", has it: HMAC-SHA-1, 6 digits,
+//! 30-second steps, a 160-bit secret from the OS CSPRNG, shown base32 (RFC 4648, unpadded)
+//! as authenticator apps expect. Codes of steps T-1..T+1 are accepted; refusing a step not
+//! newer than the last accepted one (replay) is the caller's part, since it needs the
+//! stored step.
 
 use hmac::{Hmac, Mac};
 use rand::RngCore;

@@ -1,5 +1,5 @@
-//! Password-reset tokens (auth rule 27): stored by SHA-256, one per user, single-use,
-//! expiring, and bound to the password they were issued against.
+//! Password-reset tokens (docs/security.md, "Password reset"): stored by SHA-256, one per
+//! user, single-use, expiring, and bound to the password they were issued against.
 
 use sqlx::{Any, AnyPool, Executor, Row};
 

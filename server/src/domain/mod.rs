@@ -78,8 +78,8 @@ impl Email {
     }
 }
 
-/// A new password that meets the policy of auth rule 19: 8 or more characters, at most
-/// 256, no composition rules, not a commonly used one. Never printed.
+/// A new password that meets the policy of docs/security.md, "Passwords": 8 or more
+/// characters, at most 256, no composition rules, not a commonly used one. Never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewPassword(String);
 

@@ -1,5 +1,5 @@
 //! `/api/avatars/{id}`: our own identicons, so that no hash of an email and no visitor's
-//! address goes to a third party (see the contract on `avatar_url`).
+//! address goes to a third party (docs/api.md, "Where we differ, and why").
 //!
 //! An identicon is drawn from a hash of the user id alone: a symmetric 5x5 grid in one
 //! colour. It needs no database, so any id gets one, whether or not such a user exists:

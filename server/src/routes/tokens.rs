@@ -2,7 +2,8 @@
 //! steps live in [`crate::auth`].
 //!
 //! The access token goes to the client in the JSON body; the refresh token only in an
-//! HttpOnly cookie scoped to this path (auth rule 10), unless configured otherwise.
+//! HttpOnly cookie scoped to this path (docs/security.md, "Cookies, CSRF and CORS"), unless
+//! configured otherwise.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -28,8 +29,8 @@ use crate::web::check_csrf;
 pub const REFRESH_COOKIE: &str = "refresh_token";
 pub const REFRESH_COOKIE_PATH: &str = "/api/tokens";
 /// A script-readable cookie that lives exactly as long as the refresh cookie and says only
-/// "a session may exist": the SPA skips its start-up refresh without it (auth rule 2). It
-/// holds no token, and the server never reads it.
+/// "a session may exist": the SPA skips its start-up refresh without it (docs/security.md,
+/// "In the browser"). It holds no token, and the server never reads it.
 pub const SESSION_HINT_COOKIE: &str = "session_hint";
 
 pub fn router() -> OpenApiRouter<AppState> {

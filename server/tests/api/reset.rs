@@ -1,4 +1,4 @@
-//! Password reset by email (auth rules 16, 26, 27).
+//! Password reset by email (docs/security.md, "Password reset").
 
 use std::time::{Duration, Instant};
 

@@ -1,4 +1,5 @@
-//! Login throttling (auth rule 21): 429 with Retry-After, and no lockout of the victim.
+//! Login throttling (docs/security.md, "Guessing passwords and codes"): 429 with
+//! Retry-After, and no lockout of the victim.
 //!
 //! The harness connects from 127.0.0.1; other addresses come through `X-Forwarded-For`,
 //! honoured only with `TRUST_PROXY=true`. The policy itself is unit-tested in `throttle.rs`.
