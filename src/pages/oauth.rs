@@ -12,6 +12,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 use wire::OAuth2Provider;
 
+use super::oauth_callback::CallbackPage;
 use crate::api::use_session;
 use crate::lazy::split;
 
@@ -42,7 +43,8 @@ pub fn ProviderButtons(
                     let remember = move |_| remember_next(next.get_untracked().as_deref());
                     view! {
                         <li>
-                            <a class="button" href=href on:click=remember>
+                            // rel="external": a real navigation, which the router must not take over.
+                            <a class="button" href=href rel="external" on:click=remember>
                                 {format!("Continue with {}", p.display_name)}
                             </a>
                         </li>
@@ -143,4 +145,4 @@ pub fn callback_route() -> AnyView {
 }
 
 split!(fn load_callback / prefetch_callback in oauth_callback: CallbackParams =
-    |callback| view! { <super::oauth_callback::CallbackPage callback /> }.into_any());
+    |callback| view! { <CallbackPage callback /> }.into_any());

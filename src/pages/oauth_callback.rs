@@ -3,9 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
-use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
+use leptos_router::components::{A, Redirect};
 use wire::{OAuth2Code, TwoFactorChallenge};
 
 use super::oauth::{CallbackParams, take_next};
@@ -23,6 +21,8 @@ enum Status {
     Working,
     Failed(String),
     TwoFactor(TwoFactorChallenge),
+    /// Done: on to this path (the address bar keeps no query of the callback).
+    Go(String),
 }
 
 /// What the provider's `error` means for a person.
@@ -43,31 +43,17 @@ pub fn CallbackPage(callback: CallbackParams) -> impl IntoView {
     set_title("Signing in");
     let session = use_session();
     let flashes = use_flashes();
-    let navigate = use_navigate();
     let next = safe_next(take_next().as_deref(), &AppRoute::Feed);
     let status = RwSignal::new(Status::Working);
-    let go = {
-        let navigate = navigate.clone();
-        move |path: &str| {
-            navigate(
-                path,
-                NavigateOptions {
-                    replace: true,
-                    ..NavigateOptions::default()
-                },
-            );
-        }
-    };
     match (callback.error, callback.code, callback.state) {
         (Some(error), _, _) => status.set(Status::Failed(refusal_message(&error))),
         (None, Some(code), Some(state)) => {
             let provider = callback.provider;
-            let go = go.clone();
             let next = next.clone();
             spawn_local(async move {
                 let code = OAuth2Code { code, state };
                 match session.finish_oauth(&provider, &code).await {
-                    Ok(OAuthOutcome::LoggedIn) => go(&next),
+                    Ok(OAuthOutcome::LoggedIn) => status.set(Status::Go(next)),
                     Ok(OAuthOutcome::TwoFactor(challenge)) => {
                         status.set(Status::TwoFactor(challenge));
                     }
@@ -76,7 +62,7 @@ pub fn CallbackPage(callback: CallbackParams) -> impl IntoView {
                             "{} is now linked: you can sign in with it.",
                             linked.display_name
                         ));
-                        go(&AppRoute::SignInMethods.path());
+                        status.set(Status::Go(AppRoute::SignInMethods.path()));
                     }
                     Err(err) => status.set(Status::Failed(
                         err.description().map_or_else(|| err.to_string(), str::to_owned),
@@ -87,20 +73,16 @@ pub fn CallbackPage(callback: CallbackParams) -> impl IntoView {
         _ => status.set(Status::Failed(MISSING.into())),
     }
     // After the code step of a 2FA account: on to where the person was going.
-    {
-        let go = go.clone();
-        let next = next.clone();
-        Effect::new(move |_| {
-            if matches!(status.get(), Status::TwoFactor(_)) && session.logged_in() == Some(true) {
-                go(&next);
-            }
-        });
-    }
+    Effect::new(move |_| {
+        if matches!(status.get(), Status::TwoFactor(_)) && session.logged_in() == Some(true) {
+            status.set(Status::Go(next.clone()));
+        }
+    });
     let back_to_login = Callback::new(move |message: Option<String>| {
         if let Some(message) = message {
             flashes.info(message);
         }
-        go(&AppRoute::Login.path());
+        status.set(Status::Go(AppRoute::Login.path()));
     });
     move || match status.get() {
         Status::Working => view! {
@@ -111,6 +93,7 @@ pub fn CallbackPage(callback: CallbackParams) -> impl IntoView {
         }
         .into_any(),
         Status::TwoFactor(challenge) => super::login::two_factor_step(challenge, back_to_login),
+        Status::Go(path) => view! { <Redirect path /> }.into_any(),
         Status::Failed(message) => {
             let logged_in = session.logged_in() == Some(true);
             let alert = Signal::derive(move || Some(message.clone()));

@@ -121,7 +121,7 @@ fn SignInMethodsPage() -> impl IntoView {
                 } else {
                     view! { <ul class="linked-providers">{linked_rows}</ul> }.into_any()
                 }}
-                {can_link.then(|| view! {
+                {can_link.then(move || view! {
                     <h2>"Link another provider"</h2>
                     <FormAlert message=link_form.alert />
                     <Show when=move || has_password.get()>
@@ -129,7 +129,7 @@ fn SignInMethodsPage() -> impl IntoView {
                             errors=link_form.field("password") kind=FieldKind::Password
                             autocomplete="current-password" required=true />
                     </Show>
-                    <ul class="provider-list">{link_buttons.clone()}</ul>
+                    <ul class="provider-list">{link_buttons}</ul>
                 })}
             }
             .into_any()

@@ -157,8 +157,8 @@ impl ValidUpdate {
         // recent sign-in instead (the provider was the proof), and nothing else may change
         // with it.
         let first_password = needs_password && !me.user.has_password && !update.email_changes(me);
-        if first_password && v.is_empty() {
-            if !crate::auth::oauth::recent_login(state, me).await? {
+        if first_password {
+            if v.is_empty() && !crate::auth::oauth::recent_login(state, me).await? {
                 refuse(&mut v, "password", NEED_RECENT_LOGIN);
             }
         } else if needs_password {

@@ -27,8 +27,10 @@ pub enum Signing {
     Good,
     /// `alg: none`, no signature.
     None,
-    /// ES256 with a key the key set does not have (under the published `kid`).
+    /// ES256 with a key the key set does not have, under a `kid` it does not list.
     UnknownKey,
+    /// ES256 with another key, under the published key's `kid`.
+    WrongKeySameKid,
     /// HS256 with the published public key (its PEM) as the HMAC secret.
     HmacWithPublicKey,
 }
@@ -289,6 +291,11 @@ fn sign(b: &Behaviour, claims: &Value) -> String {
     match b.signing {
         Signing::Good => jsonwebtoken::encode(&header, claims, &b.key.encoding()).unwrap(),
         Signing::UnknownKey => {
+            let other = Key::new("key-unknown");
+            header.kid = Some(other.kid.clone());
+            jsonwebtoken::encode(&header, claims, &other.encoding()).unwrap()
+        }
+        Signing::WrongKeySameKid => {
             let other = Key::new(&b.key.kid);
             jsonwebtoken::encode(&header, claims, &other.encoding()).unwrap()
         }

@@ -187,6 +187,12 @@ async fn a_signature_by_an_unknown_key_is_refused_after_one_key_set_refresh() {
 }
 
 #[tokio::test]
+async fn a_signature_by_another_key_under_a_known_kid_is_refused() {
+    let (_f, app, answer) = with_signing(Signing::WrongKeySameKid).await;
+    refused(&app, &answer, 401).await;
+}
+
+#[tokio::test]
 async fn hs256_signed_with_the_public_key_is_refused() {
     let (_f, app, answer) = with_signing(Signing::HmacWithPublicKey).await;
     refused(&app, &answer, 401).await;

@@ -350,7 +350,7 @@ async fn free_username(
         } else {
             format!("{base}{}", n + 1)
         };
-        if !users::taken(state.db.pool(), Some(&candidate), None, None)
+        if !users::taken(state.db.pool(), Some(candidate.as_str()), None, None)
             .await?
             .username
         {
