@@ -41,9 +41,12 @@ impl Client {
         provider: &str,
         code: &OAuth2Code,
     ) -> Result<OAuthOutcome, ApiError> {
-        let request = ApiRequest::new("POST", format!("/api/tokens/oauth2/{}", query_value(provider)))
-            .json(code)
-            .anonymous();
+        let request = ApiRequest::new(
+            "POST",
+            format!("/api/tokens/oauth2/{}", query_value(provider)),
+        )
+        .json(code)
+        .anonymous();
         let response = self.send(request).await?;
         match response.status {
             201 => parse(response).map(OAuthOutcome::Linked),

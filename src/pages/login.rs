@@ -289,7 +289,10 @@ const FIELD_RECOVERY: &str = "recovery_code";
 
 /// The code step for a challenge that came from elsewhere (a provider's sign-in, for an
 /// account with 2FA). `on_back` leaves it, with a message for the login page.
-pub fn two_factor_step(challenge: TwoFactorChallenge, on_back: Callback<Option<String>>) -> AnyView {
+pub fn two_factor_step(
+    challenge: TwoFactorChallenge,
+    on_back: Callback<Option<String>>,
+) -> AnyView {
     let pending = RwSignal::new(Some(Pending::new(challenge)));
     (move || match pending.get() {
         Some(step) => crate::lazy::deferred(load_code_step, (step, pending, on_back), false),

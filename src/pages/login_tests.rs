@@ -202,5 +202,8 @@ async fn each_offered_provider_gets_a_button_that_leaves_the_app() {
     let link = host.query_selector("a[rel=external]").unwrap().unwrap();
     assert_eq!(link.text_content().unwrap(), "Continue with Mock");
     // A navigation to the API, which redirects to the provider: never a fetch.
-    assert_eq!(link.get_attribute("href").unwrap(), "/api/tokens/oauth2/mock");
+    assert_eq!(
+        link.get_attribute("href").unwrap(),
+        "/api/tokens/oauth2/mock"
+    );
 }

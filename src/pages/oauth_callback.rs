@@ -13,8 +13,7 @@ use crate::components::{FormAlert, Loading};
 use crate::flash::use_flashes;
 use crate::routes::{AppRoute, safe_next};
 
-const MISSING: &str =
-    "This page finishes signing in with a provider, but the provider's answer is missing. Start again.";
+const MISSING: &str = "This page finishes signing in with a provider, but the provider's answer is missing. Start again.";
 
 #[derive(Clone)]
 enum Status {
@@ -32,7 +31,9 @@ pub fn refusal_message(error: &str) -> String {
             "You did not allow the provider to sign you in, so you are not signed in.".into()
         }
         code if code.chars().all(|c| c.is_ascii_lowercase() || c == '_') => {
-            format!("The provider could not sign you in ({code}). Try again, or log in with a password.")
+            format!(
+                "The provider could not sign you in ({code}). Try again, or log in with a password."
+            )
         }
         _ => "The provider could not sign you in. Try again, or log in with a password.".into(),
     }
@@ -65,7 +66,8 @@ pub fn CallbackPage(callback: CallbackParams) -> impl IntoView {
                         status.set(Status::Go(AppRoute::SignInMethods.path()));
                     }
                     Err(err) => status.set(Status::Failed(
-                        err.description().map_or_else(|| err.to_string(), str::to_owned),
+                        err.description()
+                            .map_or_else(|| err.to_string(), str::to_owned),
                     )),
                 }
             });

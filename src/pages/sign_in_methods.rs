@@ -80,7 +80,11 @@ fn SignInMethodsPage() -> impl IntoView {
                 .map(|p| {
                     let name = p.provider.clone();
                     let label = format!("Unlink {}", p.display_name);
-                    let email = p.email.clone().map(|e| format!(" ({e})")).unwrap_or_default();
+                    let email = p
+                        .email
+                        .clone()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default();
                     view! {
                         <li>
                             <span>{p.display_name.clone()}{email}</span>

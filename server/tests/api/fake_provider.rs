@@ -50,11 +50,8 @@ impl Key {
     }
 
     fn encoding(&self) -> EncodingKey {
-        let pem = self
-            .signing
-            .to_pkcs8_pem(LineEnding::LF)
-            .expect("PKCS#8 PEM");
-        EncodingKey::from_ec_pem(pem.as_bytes()).expect("EC key")
+        let der = self.signing.to_pkcs8_der().expect("PKCS#8 DER");
+        EncodingKey::from_ec_der(der.as_bytes())
     }
 
     fn public_pem(&self) -> String {
@@ -163,7 +160,10 @@ impl FakeProvider {
     pub fn authorize(&self, authorization_url: &str) -> String {
         let url = url::Url::parse(authorization_url).expect("authorization URL");
         let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
-        assert_eq!(q.get("code_challenge_method").map(String::as_str), Some("S256"));
+        assert_eq!(
+            q.get("code_challenge_method").map(String::as_str),
+            Some("S256")
+        );
         let code = format!("code-{}", rand_token());
         self.shared.log.lock().unwrap().codes.insert(
             code.clone(),
@@ -189,7 +189,10 @@ impl FakeProvider {
         let upper = name.to_ascii_uppercase();
         vec![
             (format!("OAUTH2_{upper}_CLIENT_ID"), CLIENT_ID.into()),
-            (format!("OAUTH2_{upper}_CLIENT_SECRET"), CLIENT_SECRET.into()),
+            (
+                format!("OAUTH2_{upper}_CLIENT_SECRET"),
+                CLIENT_SECRET.into(),
+            ),
             (format!("OAUTH2_{upper}_ISSUER"), self.issuer.clone()),
         ]
     }
@@ -200,7 +203,10 @@ impl FakeProvider {
             ("OAUTH2_GITHUB_CLIENT_ID".into(), CLIENT_ID.into()),
             ("OAUTH2_GITHUB_CLIENT_SECRET".into(), CLIENT_SECRET.into()),
             ("OAUTH2_GITHUB_URL".into(), self.issuer.clone()),
-            ("OAUTH2_GITHUB_API_URL".into(), format!("{}/api", self.issuer)),
+            (
+                "OAUTH2_GITHUB_API_URL".into(),
+                format!("{}/api", self.issuer),
+            ),
         ]
     }
 }
@@ -244,7 +250,9 @@ fn redeem(s: &Shared, form: &HashMap<String, String>) -> Result<Option<String>, 
         return Err(json!({"error": "invalid_grant"}));
     };
     let Some(verifier) = form.get("code_verifier") else {
-        return Err(json!({"error": "invalid_request", "error_description": "code_verifier required"}));
+        return Err(
+            json!({"error": "invalid_request", "error_description": "code_verifier required"}),
+        );
     };
     if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != issued.challenge {
         return Err(json!({"error": "invalid_grant", "error_description": "PKCE mismatch"}));
@@ -324,7 +332,9 @@ async fn github_token(
     }
     (
         axum::http::StatusCode::OK,
-        Json(json!({"access_token": "gho_test", "token_type": "bearer", "scope": "read:user,user:email"})),
+        Json(
+            json!({"access_token": "gho_test", "token_type": "bearer", "scope": "read:user,user:email"}),
+        ),
     )
 }
 
@@ -340,7 +350,10 @@ async fn github_user(
     headers: axum::http::HeaderMap,
 ) -> (axum::http::StatusCode, Json<Value>) {
     if !github_authorized(&headers) {
-        return (axum::http::StatusCode::UNAUTHORIZED, Json(json!({"message": "Bad credentials"})));
+        return (
+            axum::http::StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "Bad credentials"})),
+        );
     }
     let b = s.behaviour.lock().unwrap();
     (
@@ -354,8 +367,14 @@ async fn github_emails(
     headers: axum::http::HeaderMap,
 ) -> (axum::http::StatusCode, Json<Value>) {
     if !github_authorized(&headers) {
-        return (axum::http::StatusCode::UNAUTHORIZED, Json(json!({"message": "Bad credentials"})));
+        return (
+            axum::http::StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "Bad credentials"})),
+        );
     }
     let b = s.behaviour.lock().unwrap();
-    (axum::http::StatusCode::OK, Json(Value::Array(b.github_emails.clone())))
+    (
+        axum::http::StatusCode::OK,
+        Json(Value::Array(b.github_emails.clone())),
+    )
 }

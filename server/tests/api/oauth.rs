@@ -45,7 +45,10 @@ fn flow_cookie(answer: &Answer) -> Option<String> {
 
 /// `GET /api/tokens/oauth2/{provider}`, as the browser's navigation.
 pub async fn begin(app: &TestApp, provider: &str) -> Flow {
-    let answer = app.get(&format!("/api/tokens/oauth2/{provider}")).send().await;
+    let answer = app
+        .get(&format!("/api/tokens/oauth2/{provider}"))
+        .send()
+        .await;
     answer.assert_status(302);
     flow_of(&answer, answer.headers["location"].to_str().unwrap())
 }
@@ -121,14 +124,22 @@ async fn the_redirect_carries_pkce_state_nonce_and_the_exact_redirect_uri() {
     let answer = app.get("/api/tokens/oauth2/fake").send().await;
     answer.assert_status(302);
     let url = answer.headers["location"].to_str().unwrap();
-    assert!(url.starts_with(&format!("{}/authorize?", fake.issuer)), "{url}");
+    assert!(
+        url.starts_with(&format!("{}/authorize?", fake.issuer)),
+        "{url}"
+    );
     assert_eq!(query(url, "response_type").as_deref(), Some("code"));
     assert_eq!(query(url, "client_id").as_deref(), Some(CLIENT_ID));
     assert_eq!(
         query(url, "redirect_uri").as_deref(),
         Some("http://localhost:8080/oauth2/fake/callback")
     );
-    assert!(query(url, "scope").unwrap().split(' ').any(|s| s == "openid"));
+    assert!(
+        query(url, "scope")
+            .unwrap()
+            .split(' ')
+            .any(|s| s == "openid")
+    );
     assert_eq!(query(url, "code_challenge_method").as_deref(), Some("S256"));
     assert_eq!(query(url, "code_challenge").unwrap().len(), 43);
     assert!(query(url, "nonce").unwrap().len() >= 43);
@@ -149,7 +160,10 @@ async fn the_redirect_carries_pkce_state_nonce_and_the_exact_redirect_uri() {
     // Every flow has its own state and challenge.
     let again = begin(&app, "fake").await;
     assert_ne!(again.state, state);
-    assert_ne!(query(&again.url, "code_challenge"), query(url, "code_challenge"));
+    assert_ne!(
+        query(&again.url, "code_challenge"),
+        query(url, "code_challenge")
+    );
 }
 
 #[tokio::test]
@@ -273,7 +287,11 @@ async fn linking_needs_the_password_and_then_the_provider_signs_in_to_that_accou
         .assert_error(401);
 
     link_fake(&fake, &app, &susan.access_token, Some(PASSWORD)).await;
-    let linked = app.get("/api/me/oauth2").bearer(&susan.access_token).send().await;
+    let linked = app
+        .get("/api/me/oauth2")
+        .bearer(&susan.access_token)
+        .send()
+        .await;
     linked.assert_status(200);
     assert_eq!(linked.body[0]["provider"], "fake");
     assert_eq!(linked.body[0]["display_name"], "Fake");
@@ -330,7 +348,10 @@ async fn github_gives_its_login_and_verified_primary_email() {
     let (fake, app) = setup().await;
     fake.set(|b| b.username = Some("octocat".into()));
     let flow = begin(&app, "github").await;
-    assert!(flow.url.starts_with(&format!("{}/login/oauth/authorize?", fake.issuer)));
+    assert!(
+        flow.url
+            .starts_with(&format!("{}/login/oauth/authorize?", fake.issuer))
+    );
     assert!(query(&flow.url, "scope").unwrap().contains("user:email"));
     let code = fake.authorize(&flow.url);
     let answer = finish(&app, "github", &code, &flow.state, Some(&flow.cookie)).await;
@@ -339,8 +360,10 @@ async fn github_gives_its_login_and_verified_primary_email() {
     assert_eq!(user["username"], "octocat");
     assert_eq!(user["email"], "octocat@example.com");
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM oauth_identities WHERE provider = 'github' AND subject = '583231'")
-            .await,
+        app.count(
+            "SELECT COUNT(*) FROM oauth_identities WHERE provider = 'github' AND subject = '583231'"
+        )
+        .await,
         1
     );
 }

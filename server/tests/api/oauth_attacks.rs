@@ -12,8 +12,16 @@ async fn refused(app: &TestApp, answer: &Answer, status: u16) {
     answer.assert_error(status);
     assert!(answer.refresh_cookie().is_none(), "no refresh cookie");
     assert!(answer.body.get("access_token").is_none());
-    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0, "no session");
-    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0, "no account");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sessions").await,
+        0,
+        "no session"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users").await,
+        0,
+        "no account"
+    );
 }
 
 /// A sign-in whose ID token carries `claims` over the right ones.
@@ -152,6 +160,15 @@ async fn a_wrong_audience_is_refused() {
 }
 
 #[tokio::test]
+async fn an_id_token_for_another_client_is_refused() {
+    let (_f, app, answer) = with_claims(json!({"azp": "another-client"})).await;
+    refused(&app, &answer, 401).await;
+    let (_f, app, answer) =
+        with_claims(json!({"aud": [crate::fake_provider::CLIENT_ID, "another-client"]})).await;
+    refused(&app, &answer, 401).await;
+}
+
+#[tokio::test]
 async fn an_expired_id_token_is_refused() {
     let t = now();
     let (_f, app, answer) = with_claims(json!({"iat": t - 4000, "exp": t - 3600})).await;
@@ -241,7 +258,11 @@ async fn a_cross_site_finish_is_refused() {
 #[tokio::test]
 async fn malformed_bodies_are_validation_errors() {
     let (_fake, app) = setup().await;
-    for body in [json!({}), json!({"code": "x"}), json!({"code": "x", "state": "y", "extra": 1})] {
+    for body in [
+        json!({}),
+        json!({"code": "x"}),
+        json!({"code": "x", "state": "y", "extra": 1}),
+    ] {
         app.post("/api/tokens/oauth2/fake")
             .json(&body)
             .send()
@@ -253,6 +274,8 @@ async fn malformed_bodies_are_validation_errors() {
 async fn execute(app: &TestApp, sql: &str) {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
+    let mut conn = sqlx::AnyConnection::connect(&app.database_url)
+        .await
+        .unwrap();
     sqlx::query(sql).execute(&mut conn).await.unwrap();
 }

@@ -59,7 +59,12 @@ pub fn parse(
     keys.dedup();
     let redirect_template = get("OAUTH2_REDIRECT_URI")
         .map(|v| v.trim().to_owned())
-        .unwrap_or_else(|| format!("{}/oauth2/{{provider}}/callback", public_url.trim_end_matches('/')));
+        .unwrap_or_else(|| {
+            format!(
+                "{}/oauth2/{{provider}}/callback",
+                public_url.trim_end_matches('/')
+            )
+        });
     let mut providers = Vec::new();
     for key in keys {
         let var = |what: &str| format!("{PREFIX}{key}_{what}");
@@ -70,11 +75,20 @@ pub fn parse(
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         {
-            bail!("{} names a provider with letters, digits and _ only", var("CLIENT_ID"));
+            bail!(
+                "{} names a provider with letters, digits and _ only",
+                var("CLIENT_ID")
+            );
         }
         let client_secret = get(&var("CLIENT_SECRET"))
             .map(SecretString::from)
-            .with_context(|| format!("{} is set, so {} must be too", var("CLIENT_ID"), var("CLIENT_SECRET")))?;
+            .with_context(|| {
+                format!(
+                    "{} is set, so {} must be too",
+                    var("CLIENT_ID"),
+                    var("CLIENT_SECRET")
+                )
+            })?;
         let name = key.to_ascii_lowercase();
         let kind = match key.as_str() {
             "GITHUB" => Kind::GitHub {
@@ -86,7 +100,11 @@ pub fn parse(
             },
             _ => {
                 let issuer = get(&var("ISSUER")).with_context(|| {
-                    format!("{} is set, so {} must be too (an OpenID Connect issuer)", var("CLIENT_ID"), var("ISSUER"))
+                    format!(
+                        "{} is set, so {} must be too (an OpenID Connect issuer)",
+                        var("CLIENT_ID"),
+                        var("ISSUER")
+                    )
                 })?;
                 Kind::Oidc {
                     issuer: endpoint(get, &var("ISSUER"), &issuer)?,
@@ -97,7 +115,8 @@ pub fn parse(
             .map(|v| v.trim().to_owned())
             .unwrap_or_else(|| default_display_name(&key));
         let redirect_uri = redirect_template.replace("{provider}", &name);
-        let parsed = Url::parse(&redirect_uri).context("OAUTH2_REDIRECT_URI must be an absolute URL")?;
+        let parsed =
+            Url::parse(&redirect_uri).context("OAUTH2_REDIRECT_URI must be an absolute URL")?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.fragment().is_some() {
             bail!("OAUTH2_REDIRECT_URI must be an http(s) URL without a fragment");
         }
@@ -115,14 +134,16 @@ pub fn parse(
 
 /// An endpoint's base URL: HTTPS, or plain HTTP on a loopback host only (a provider
 /// started beside the server in development and tests). No trailing slash.
-fn endpoint(get: &dyn Fn(&str) -> Option<String>, key: &str, default: &str) -> anyhow::Result<String> {
+fn endpoint(
+    get: &dyn Fn(&str) -> Option<String>,
+    key: &str,
+    default: &str,
+) -> anyhow::Result<String> {
     let value = get(key).unwrap_or_else(|| default.to_owned());
     let value = value.trim().trim_end_matches('/').to_owned();
     let url = Url::parse(&value).with_context(|| format!("{key} must be a URL"))?;
-    let loopback = matches!(
-        url.host(),
-        Some(url::Host::Domain("localhost"))
-    ) || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+    let loopback = matches!(url.host(), Some(url::Host::Domain("localhost")))
+        || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
         || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
     match url.scheme() {
         "https" => {}
@@ -181,7 +202,10 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].name, "mock");
         assert_eq!(p[0].display_name, "Mock");
-        assert_eq!(p[0].redirect_uri, "http://localhost:8080/oauth2/mock/callback");
+        assert_eq!(
+            p[0].redirect_uri,
+            "http://localhost:8080/oauth2/mock/callback"
+        );
         assert_eq!(
             p[0].kind,
             Kind::Oidc {
@@ -203,21 +227,38 @@ mod tests {
             ("OAUTH2_REDIRECT_URI", "https://blog.example/cb/{provider}"),
         ])
         .unwrap();
-        let names: Vec<_> = p.iter().map(|p| (p.name.as_str(), p.display_name.as_str())).collect();
-        assert_eq!(names, [("github", "GitHub"), ("google", "Google"), ("my_idp", "My Idp")]);
+        let names: Vec<_> = p
+            .iter()
+            .map(|p| (p.name.as_str(), p.display_name.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("github", "GitHub"),
+                ("google", "Google"),
+                ("my_idp", "My Idp")
+            ]
+        );
         assert_eq!(p[2].redirect_uri, "https://blog.example/cb/my_idp");
         assert!(matches!(&p[0].kind, Kind::GitHub { api, .. } if api == "https://api.github.com"));
     }
 
     #[test]
     fn nothing_is_on_without_a_client_id() {
-        assert!(parse_env(&[("OAUTH2_GITHUB_CLIENT_SECRET", "x")]).unwrap().is_empty());
+        assert!(
+            parse_env(&[("OAUTH2_GITHUB_CLIENT_SECRET", "x")])
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
     fn incomplete_or_insecure_settings_are_refused() {
         for pairs in [
-            &[("OAUTH2_MOCK_CLIENT_ID", "a"), ("OAUTH2_MOCK_CLIENT_SECRET", "b")][..],
+            &[
+                ("OAUTH2_MOCK_CLIENT_ID", "a"),
+                ("OAUTH2_MOCK_CLIENT_SECRET", "b"),
+            ][..],
             &[("OAUTH2_GITHUB_CLIENT_ID", "a")][..],
             &[
                 ("OAUTH2_MOCK_CLIENT_ID", "a"),

@@ -39,15 +39,18 @@ pub const FLOW_TTL: Duration = Duration::from_secs(600);
 pub const RECENT_LOGIN: Duration = Duration::from_secs(600);
 
 const UNKNOWN_PROVIDER: &str = "Unknown OAuth2 provider.";
-const FLOW_INVALID: &str = "This sign-in was not started in this browser, was already used, or has expired. Start again.";
+const FLOW_INVALID: &str =
+    "This sign-in was not started in this browser, was already used, or has expired. Start again.";
 const PROVIDER_REFUSED: &str =
     "The provider's answer could not be verified, so you are not signed in. Start again.";
 const PROVIDER_DOWN: &str = "The provider could not be reached. Try again in a moment.";
 const UNVERIFIED_EMAIL: &str = "The provider has not verified your email address. Verify it there, or sign up with a password.";
 const EMAIL_EXISTS: &str = "An account with this email already exists. Log in to it and link this provider from Settings → Sign-in methods.";
 const LINK_SESSION_GONE: &str = "The session that started linking has ended. Log in and try again.";
-const IDENTITY_TAKEN: &str = "This account at the provider is already linked to a Microblog account.";
-const PROVIDER_TAKEN: &str = "A different account at this provider is already linked. Unlink it first.";
+const IDENTITY_TAKEN: &str =
+    "This account at the provider is already linked to a Microblog account.";
+const PROVIDER_TAKEN: &str =
+    "A different account at this provider is already linked. Unlink it first.";
 
 /// A flow started: where to send the browser, and the cookie value binding it.
 pub struct Started {
@@ -71,7 +74,10 @@ pub async fn start(
     name: &str,
     link: Option<&AuthUser>,
 ) -> Result<Started, ApiError> {
-    let provider = state.oauth.get(name).ok_or(ApiError::NotFound(UNKNOWN_PROVIDER))?;
+    let provider = state
+        .oauth
+        .get(name)
+        .ok_or(ApiError::NotFound(UNKNOWN_PROVIDER))?;
     let flow_state = token::generate();
     let nonce = token::generate();
     let state_hash = token::hash(&flow_state);
@@ -119,20 +125,32 @@ pub async fn finish(
     flow_state: &str,
     cookie: Option<&str>,
 ) -> Result<Finished, ApiError> {
-    let provider = state.oauth.get(name).ok_or(ApiError::NotFound(UNKNOWN_PROVIDER))?;
+    let provider = state
+        .oauth
+        .get(name)
+        .ok_or(ApiError::NotFound(UNKNOWN_PROVIDER))?;
     let state_hash = token::hash(flow_state);
     // Both sides are SHA-256 digests of random values: comparing them leaks nothing.
     if cookie != Some(state_hash.as_str()) {
-        tracing::info!(provider = name, "oauth2 sign-in refused: state not from this browser");
+        tracing::info!(
+            provider = name,
+            "oauth2 sign-in refused: state not from this browser"
+        );
         return Err(ApiError::Unauthorized(FLOW_INVALID));
     }
     // Taken out before anything else: whatever happens next, this state is spent.
     let Some(flow) = db::take_flow(&state.db, &state_hash).await? else {
-        tracing::info!(provider = name, "oauth2 sign-in refused: unknown or used state");
+        tracing::info!(
+            provider = name,
+            "oauth2 sign-in refused: unknown or used state"
+        );
         return Err(ApiError::Unauthorized(FLOW_INVALID));
     };
     if flow.provider != name || flow.expires_at <= now_micros() {
-        tracing::info!(provider = name, "oauth2 sign-in refused: expired or other provider");
+        tracing::info!(
+            provider = name,
+            "oauth2 sign-in refused: expired or other provider"
+        );
         return Err(ApiError::Unauthorized(FLOW_INVALID));
     }
     let verifier = state
@@ -170,7 +188,11 @@ async fn sign_in(
                 let password_hash = users::password_hash(state.db.pool(), user_id).await?;
                 let challenge =
                     second_factor::challenge(state, user_id, password_hash.as_deref()).await?;
-                tracing::info!(user_id, provider = name, "oauth2 sign-in: 2fa challenge issued");
+                tracing::info!(
+                    user_id,
+                    provider = name,
+                    "oauth2 sign-in: 2fa challenge issued"
+                );
                 return Ok(Finished::Challenge(challenge));
             }
             let email = identity.email.as_deref().unwrap_or_default();
@@ -204,9 +226,15 @@ async fn sign_in(
             .await?;
             if linked.is_err() {
                 // Another request created the account for this identity a moment ago.
-                return Err(ApiError::Conflict("This sign-in is already under way. Try again."));
+                return Err(ApiError::Conflict(
+                    "This sign-in is already under way. Try again.",
+                ));
             }
-            tracing::info!(user_id = user.id, provider = name, "registered through oauth2");
+            tracing::info!(
+                user_id = user.id,
+                provider = name,
+                "registered through oauth2"
+            );
             user.id
         }
     };
@@ -261,7 +289,10 @@ pub async fn may_link(
 ) -> Result<(), ApiError> {
     if me.user.has_password {
         let Some(password) = password.filter(|p| !p.is_empty()) else {
-            return Err(ApiError::field("password", "Enter your password to link a provider."));
+            return Err(ApiError::field(
+                "password",
+                "Enter your password to link a provider.",
+            ));
         };
         if !reauth::password(state, me, password).await? {
             return Err(ApiError::field("password", "Incorrect password."));
@@ -301,10 +332,16 @@ pub async fn linked(state: &AppState, me: &AuthUser) -> Result<Vec<LinkedProvide
 pub async fn unlink(state: &AppState, me: &AuthUser, name: &str) -> Result<(), ApiError> {
     match db::unlink(&state.db, me.id(), name).await? {
         Unlinked::Done => {
-            tracing::info!(user_id = me.id(), provider = name, "oauth2 provider unlinked");
+            tracing::info!(
+                user_id = me.id(),
+                provider = name,
+                "oauth2 provider unlinked"
+            );
             Ok(())
         }
-        Unlinked::NotLinked => Err(ApiError::NotFound("This provider is not linked to your account.")),
+        Unlinked::NotLinked => Err(ApiError::NotFound(
+            "This provider is not linked to your account.",
+        )),
         Unlinked::LastMethod => Err(ApiError::Conflict(
             "This is your only way to sign in. Set a password or link another provider first.",
         )),

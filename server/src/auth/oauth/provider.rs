@@ -2,10 +2,10 @@
 //! Connect, a nonce), the code exchange, and who the person is.
 //!
 //! OpenID Connect providers are found through discovery; the ID token is checked in full
-//! by `openidconnect` (signature against the provider's key set, `iss`, `aud`, `azp`,
-//! `exp`, `nonce`), with the algorithms limited to asymmetric ones (never `none`, never
+//! by `openidconnect` (signature against the provider's key set, `iss`, `aud`, `exp`,
+//! `nonce`) and here (`azp`, `iat`), with the algorithms limited to asymmetric ones (never `none`, never
 //! HMAC: a key set publishes public keys, and an HMAC "signed" with one proves nothing),
-//! `iat` checked here, and a small leeway for clocks. Discovery is cached for an hour;
+//! and a small leeway for clocks. Discovery is cached for an hour;
 //! the key set is fetched again when a token names a key it does not have (at most every
 //! ten seconds). GitHub has no OpenID Connect: its REST API gives the user and their
 //! verified primary email.
@@ -20,8 +20,8 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AuthUrl, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
-    IssuerUrl, JsonWebKeySetUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError, TokenResponse, TokenUrl,
+    IssuerUrl, JsonWebKeySetUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, SignatureVerificationError, TokenResponse, TokenUrl,
 };
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -249,7 +249,9 @@ impl Provider {
             return Ok(d.clone());
         }
         let Kind::Oidc { issuer } = &self.config.kind else {
-            return Err(ProviderError::Unreachable("not an OpenID Connect provider".into()));
+            return Err(ProviderError::Unreachable(
+                "not an OpenID Connect provider".into(),
+            ));
         };
         let issuer = IssuerUrl::new(issuer.clone())
             .map_err(|e| ProviderError::Unreachable(format!("issuer: {e}")))?;
@@ -330,6 +332,15 @@ impl Provider {
             }
         });
         let claims = id_token.claims(&verifier, &Nonce::new(nonce.to_owned()))?;
+        // The library leaves `azp` to us: when present, it must name this client.
+        if claims
+            .authorized_party()
+            .is_some_and(|azp| azp.as_str() != self.config.client_id)
+        {
+            return Err(ClaimsVerificationError::InvalidAudience(
+                "azp is another client".into(),
+            ));
+        }
         let email = claims.email().map(|e| e.as_str().to_owned());
         let email = match (email, claims.email_verified()) {
             (None, _) => None,
@@ -349,7 +360,12 @@ impl Provider {
                     .and_then(|n| n.get(None))
                     .map(|n| n.as_str().to_owned())
             })
-            .or_else(|| email.as_deref().and_then(|e| e.split('@').next()).map(str::to_owned));
+            .or_else(|| {
+                email
+                    .as_deref()
+                    .and_then(|e| e.split('@').next())
+                    .map(str::to_owned)
+            });
         Ok(Identity {
             subject: claims.subject().as_str().to_owned(),
             email,
