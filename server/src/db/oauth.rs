@@ -192,11 +192,12 @@ pub enum Unlinked {
 }
 
 /// Unlinks a provider from an account, unless it is the account's last way to sign in.
-/// The user's row is locked first (a no-op update), so two unlinks of an account's last
-/// two providers cannot both see the other one still there.
+/// The user's row is locked first (a no-op update; PostgreSQL forbids even a no-op write
+/// to the identity column), so two unlinks of an account's last two providers cannot both
+/// see the other one still there.
 pub async fn unlink(db: &Db, user_id: i64, provider: &str) -> Result<Unlinked, sqlx::Error> {
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE users SET id = id WHERE id = $1")
+    sqlx::query("UPDATE users SET last_seen = last_seen WHERE id = $1")
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
