@@ -71,7 +71,10 @@ const serverEnv: Record<string, string> = {
   // Seals the run's 2FA secrets and signing keys; a new one each run, like its database.
   SECRET_KEY: randomBytes(32).toString('hex'),
   RUST_LOG: env.E2E_RUST_LOG ?? 'warn',
-  // The OAuth issue adds its provider settings here, pointing at E2E_OAUTH_ISSUER.
+  // "Continue with Mock": the provider started below (fixtures/oauth-provider.mjs).
+  OAUTH2_MOCK_CLIENT_ID: 'microblog-e2e',
+  OAUTH2_MOCK_CLIENT_SECRET: randomBytes(16).toString('hex'),
+  OAUTH2_MOCK_ISSUER: env.E2E_OAUTH_ISSUER,
 };
 
 export default defineConfig({
@@ -111,7 +114,7 @@ export default defineConfig({
     : [
         {
           name: 'oauth',
-          command: `node ./node_modules/oauth2-mock-server/dist/oauth2-mock-server.mjs -a 127.0.0.1 -p ${env.E2E_OAUTH_PORT}`,
+          command: `node ./fixtures/oauth-provider.mjs 127.0.0.1 ${env.E2E_OAUTH_PORT}`,
           url: `${env.E2E_OAUTH_ISSUER}/.well-known/openid-configuration`,
           reuseExistingServer: false,
           timeout: 30_000,

@@ -12,8 +12,9 @@ use crate::flash::{Flashes, use_flashes};
 use crate::lazy::lazy_page;
 use crate::pages::{
     LoginPage, NotFoundPage, load_change_password, load_edit_post, load_edit_profile, load_explore,
-    load_feed, load_forgot_password, load_register, load_security, load_sessions, load_user,
-    prefetch_feed, prefetch_register, reset_route,
+    load_feed, load_forgot_password, load_register, load_security, load_sessions,
+    load_sign_in_methods, load_user, oauth_callback_route, prefetch_feed, prefetch_register,
+    reset_route,
 };
 use crate::routes::{AppRoute, safe_next};
 
@@ -121,6 +122,9 @@ fn guarded(private: bool, page: fn() -> AnyView) -> AnyView {
 /// `/reset` takes its token out of the address before its chunk arrives (pages/reset.rs).
 const RESET_PAGE: fn() -> AnyView = reset_route;
 
+/// The provider's callback takes `code` and `state` out of the address the same way.
+const OAUTH_CALLBACK_PAGE: fn() -> AnyView = oauth_callback_route;
+
 /// Where a logged-out visitor to a private page goes: the login page, which returns here.
 fn to_login() -> String {
     let location = window().location();
@@ -195,12 +199,16 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/settings/password") view=private!(lazy_page!(load_change_password)) />
                 <Route path=path!("/settings/security") view=private!(lazy_page!(load_security)) />
                 <Route path=path!("/settings/sessions") view=private!(lazy_page!(load_sessions)) />
+                <Route path=path!("/settings/sign-in") view=private!(lazy_page!(load_sign_in_methods)) />
                 <Route path=path!("/login") view=public_only!(page!(LoginPage)) />
                 <Route path=path!("/register") view=public_only!(lazy_page!(load_register)) />
                 <Route path=path!("/forgot") view=public_only!(lazy_page!(load_forgot_password)) />
                 // Not guarded: the token must leave the address bar at once, not after the
                 // session is restored, and a reset works whoever is logged in here.
                 <Route path=path!("/reset") view=RESET_PAGE />
+                // Not guarded either: it logs in, or links a provider to the session that
+                // started it.
+                <Route path=path!("/oauth2/:provider/callback") view=OAUTH_CALLBACK_PAGE />
             </Routes>
         </main>
     }

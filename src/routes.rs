@@ -28,6 +28,8 @@ pub enum AppRoute {
     Security,
     /// The logged-in devices.
     Sessions,
+    /// Linked providers, linking another, a first password.
+    SignInMethods,
 }
 
 impl AppRoute {
@@ -47,6 +49,7 @@ impl AppRoute {
             Self::ResetPassword => "/reset".into(),
             Self::Security => "/settings/security".into(),
             Self::Sessions => "/settings/sessions".into(),
+            Self::SignInMethods => "/settings/sign-in".into(),
         }
     }
 
@@ -101,6 +104,7 @@ mod tests {
         assert_eq!(AppRoute::ResetPassword.path(), "/reset");
         assert_eq!(AppRoute::Security.path(), "/settings/security");
         assert_eq!(AppRoute::Sessions.path(), "/settings/sessions");
+        assert_eq!(AppRoute::SignInMethods.path(), "/settings/sign-in");
     }
 
     #[test]

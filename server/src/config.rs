@@ -165,16 +165,34 @@ pub struct Config {
     /// `SIGNING_KEY_ROTATION_DAYS`: rotate the signing key on this schedule. Default: off
     /// (`server rotate-signing-key` rotates by hand).
     pub signing_key_rotation: Option<Duration>,
+    /// `OAUTH2_<NAME>_CLIENT_ID`, `_CLIENT_SECRET`, `_ISSUER`, `OAUTH2_REDIRECT_URI`: the
+    /// providers people can sign in with (see [`crate::auth::oauth::config`]).
+    pub oauth: Vec<crate::auth::oauth::config::ProviderConfig>,
 }
 
 impl Config {
     /// Reads the configuration from the process environment.
     pub fn from_env() -> anyhow::Result<Self> {
-        Self::from_lookup(|key| std::env::var(key).ok())
+        Self::from_vars(std::env::vars().collect())
     }
 
-    /// Reads the configuration through `lookup`, so tests can pass their own values.
+    /// Reads the configuration from these variables (tests pass their own).
+    pub fn from_vars(vars: std::collections::HashMap<String, String>) -> anyhow::Result<Self> {
+        let names: Vec<String> = vars.keys().cloned().collect();
+        Self::from_lookup_named(|key| vars.get(key).cloned(), &names)
+    }
+
+    /// Reads the configuration through `lookup`, so tests can pass their own values. Only
+    /// the preset OAuth providers can be on (generic ones are found by variable name).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        Self::from_lookup_named(lookup, &[])
+    }
+
+    /// Reads the configuration through `lookup`; `names` lists the variables that are set.
+    pub fn from_lookup_named(
+        lookup: impl Fn(&str) -> Option<String>,
+        names: &[String],
+    ) -> anyhow::Result<Self> {
         let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
         let parse_secs = |key: &str, default: u64| -> anyhow::Result<Duration> {
             match get(key) {
@@ -328,6 +346,7 @@ impl Config {
                 )),
             })
             .transpose()?;
+        let oauth = crate::auth::oauth::config::parse(names, &get, &public_url)?;
 
         Ok(Self {
             host: get("HOST")
@@ -366,6 +385,7 @@ impl Config {
             access_token_audience,
             signing_key_publish,
             signing_key_rotation,
+            oauth,
         })
     }
 }

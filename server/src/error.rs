@@ -50,6 +50,9 @@ pub enum ApiError {
     /// 503 with `Retry-After`: too busy right now (the password hashing queue is full).
     #[error("service unavailable")]
     Unavailable { retry_after_secs: u64 },
+    /// 502: a service we depend on (an OAuth provider) could not be reached.
+    #[error("bad gateway: {0}")]
+    BadGateway(&'static str),
     /// 500. The cause is logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -85,6 +88,7 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -108,7 +112,8 @@ impl ApiError {
             | Self::Forbidden(d)
             | Self::NotFound(d)
             | Self::Conflict(d)
-            | Self::Gone(d) => (reason(status), (*d).to_owned(), None),
+            | Self::Gone(d)
+            | Self::BadGateway(d) => (reason(status), (*d).to_owned(), None),
             Self::MethodNotAllowed => (
                 reason(status),
                 "The method is not allowed for the requested URL.".to_owned(),

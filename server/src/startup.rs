@@ -10,6 +10,7 @@ use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 
 use crate::auth::jwt::{self, Keys};
+use crate::auth::oauth::provider::Providers;
 use crate::auth::password::Hasher;
 use crate::auth::reset::ResetQueue;
 use crate::config::Config;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     /// Seals and opens secrets at rest (TOTP secrets, signing keys).
     pub sealer: Sealer,
+    /// The OAuth 2 / OpenID Connect providers people can sign in with.
+    pub oauth: Arc<Providers>,
 }
 
 impl AppState {
@@ -73,8 +76,10 @@ impl Application {
             );
         }
         let keys = Arc::new(Keys::load(&db, &sealer, jwt_settings(&config)).await?);
+        let oauth = Arc::new(Providers::new(&config.oauth)?);
         let config = Arc::new(config);
         let state = AppState {
+            oauth,
             keys,
             sealer,
             resets: ResetQueue::start(db.clone(), mailer.clone(), Arc::clone(&config)),
@@ -190,6 +195,9 @@ async fn purge_ended_sessions(db: Db, throttle: Arc<Throttle>) {
         }
         if let Err(e) = crate::db::two_factor::purge_expired(&db, now).await {
             tracing::warn!(error = %e, "purging expired login challenges failed");
+        }
+        if let Err(e) = crate::db::oauth::purge_expired_flows(&db, now).await {
+            tracing::warn!(error = %e, "purging expired oauth2 flows failed");
         }
         throttle.sweep();
     }

@@ -257,7 +257,12 @@ impl Client {
         self.accept_token(response)
     }
 
-    fn accept_token(&self, response: HttpResponse) -> Result<(), ApiError> {
+    /// The absolute address of an API path (for navigations, not fetches).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.0.base)
+    }
+
+    pub(super) fn accept_token(&self, response: HttpResponse) -> Result<(), ApiError> {
         let token: Token = parse(response)?;
         *self.0.token.borrow_mut() = Some(token.access_token);
         Ok(())

@@ -143,6 +143,19 @@ impl Session {
         self.load_user().await
     }
 
+    /// Finishes a provider's flow; a sign-in loads the user as a login does.
+    pub async fn finish_oauth(
+        &self,
+        provider: &str,
+        code: &wire::OAuth2Code,
+    ) -> Result<super::OAuthOutcome, ApiError> {
+        let outcome = self.client().finish_oauth(provider, code).await?;
+        if let super::OAuthOutcome::LoggedIn = outcome {
+            self.load_user().await?;
+        }
+        Ok(outcome)
+    }
+
     /// After a login: loads the user, then tells the other tabs.
     async fn load_user(&self) -> Result<(), ApiError> {
         let client = self.client();

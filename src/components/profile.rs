@@ -46,6 +46,7 @@ pub fn Profile(
             <A href=AppRoute::ChangePassword.path() attr:class="button">"Change password"</A>
             <A href=AppRoute::Security.path() attr:class="button">"Two-factor authentication"</A>
             <A href=AppRoute::Sessions.path() attr:class="button">"Sessions"</A>
+            <A href=AppRoute::SignInMethods.path() attr:class="button">"Sign-in methods"</A>
         }
         .into_any()
     } else {

@@ -154,9 +154,16 @@ fn PasswordStep(
                     <A href=AppRoute::ForgotPassword.path()>"Forgot your password?"</A>
                 </div>
             </form>
+            <super::oauth::ProviderButtons next=next_param() />
             <p>"Don't have an account? " <A href=AppRoute::Register.path()>"Register here"</A> "."</p>
         </div>
     }
+}
+
+/// The `?next=` of the page, for the provider buttons.
+pub fn next_param() -> Signal<Option<String>> {
+    let query = leptos_router::hooks::use_query_map();
+    Signal::derive(move || query.with(|q| q.get("next")))
 }
 
 /// The second step: a code from the authenticator app, or a recovery code. Switching
@@ -284,3 +291,17 @@ fn CodeStep(
 
 const FIELD_CODE: &str = "code";
 const FIELD_RECOVERY: &str = "recovery_code";
+
+/// The code step for a challenge that came from elsewhere (a provider's sign-in, for an
+/// account with 2FA). `on_back` leaves it, with a message for the login page.
+pub fn two_factor_step(
+    challenge: TwoFactorChallenge,
+    on_back: Callback<Option<String>>,
+) -> AnyView {
+    let pending = RwSignal::new(Some(Pending::new(challenge)));
+    (move || match pending.get() {
+        Some(step) => crate::lazy::deferred(load_code_step, (step, pending, on_back), false),
+        None => ().into_any(),
+    })
+    .into_any()
+}

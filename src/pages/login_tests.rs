@@ -40,6 +40,9 @@ impl Transport for TwoFactorApi {
                     r#"{"challenge":"c1","expires_at":"2999-01-01T00:00:00Z"}"#,
                 ),
                 ("POST", "/api/tokens/2fa") => api.code_answer,
+                ("GET", "/api/tokens/oauth2") => {
+                    (200, r#"[{"name":"mock","display_name":"Mock"}]"#)
+                }
                 _ => (
                     404,
                     r#"{"code":404,"message":"Not Found","description":"No."}"#,
@@ -144,8 +147,14 @@ async fn a_dead_challenge_sends_the_user_back_to_the_password_step() {
     })
     .await;
     assert!(host.query_selector("#code").unwrap().is_none());
+    let calls: Vec<String> = log
+        .borrow()
+        .iter()
+        .filter(|call| *call != "GET /api/tokens/oauth2")
+        .cloned()
+        .collect();
     assert_eq!(
-        *log.borrow(),
+        calls,
         ["POST /api/tokens", "POST /api/tokens/2fa"],
         "one try at the code, then nothing more"
     );
@@ -177,5 +186,24 @@ async fn a_wrong_code_on_a_live_challenge_stays_on_the_code_step() {
             .text_content()
             .unwrap_or_default()
             .contains(CHALLENGE_GONE)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn each_offered_provider_gets_a_button_that_leaves_the_app() {
+    let host = mount_login(TwoFactorApi {
+        code_answer: (500, "{}"),
+        log: Rc::default(),
+    });
+    until("the provider's button", || {
+        host.query_selector("a[rel=external]").unwrap().is_some()
+    })
+    .await;
+    let link = host.query_selector("a[rel=external]").unwrap().unwrap();
+    assert_eq!(link.text_content().unwrap(), "Continue with Mock");
+    // A navigation to the API, which redirects to the provider: never a fetch.
+    assert_eq!(
+        link.get_attribute("href").unwrap(),
+        "/api/tokens/oauth2/mock"
     );
 }

@@ -13,12 +13,15 @@ mod login;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod login_tests;
 mod not_found;
+mod oauth;
+mod oauth_callback;
 mod paging;
 mod password;
 mod register;
 mod reset;
 mod security;
 mod sessions;
+mod sign_in_methods;
 mod user;
 
 pub use edit_post::load_edit_post;
@@ -28,11 +31,13 @@ pub use feed::{load_feed, prefetch_feed};
 pub use forgot::load_forgot_password;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
+pub use oauth::callback_route as oauth_callback_route;
 pub use password::load_change_password;
 pub use register::{load_register, prefetch_register};
 pub use reset::reset_route;
 pub use security::load_security;
 pub use sessions::load_sessions;
+pub use sign_in_methods::load_sign_in_methods;
 pub use user::load_user;
 
 use leptos::prelude::*;

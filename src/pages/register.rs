@@ -83,6 +83,7 @@ fn RegisterPage() -> impl IntoView {
                     </button>
                 </div>
             </form>
+            <super::oauth::ProviderButtons next=super::login::next_param() />
             <p>"Already have an account? " <A href=AppRoute::Login.path()>"Log in here"</A> "."</p>
         </div>
     }

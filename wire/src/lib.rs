@@ -313,6 +313,55 @@ pub struct Health {
     pub version: String,
 }
 
+/// `POST /api/tokens/oauth2/{provider}`: what the provider sent back to the browser's
+/// callback page, as the reference API takes it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2Code {
+    pub code: String,
+    pub state: String,
+}
+
+/// A provider people can sign in with, in `GET /api/tokens/oauth2`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OAuth2Provider {
+    /// In URLs: `/api/tokens/oauth2/{name}`.
+    pub name: String,
+    /// For people: "Continue with {display_name}".
+    pub display_name: String,
+}
+
+/// A provider linked to the caller's account (`GET /api/me/oauth2`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LinkedProvider {
+    pub provider: String,
+    pub display_name: String,
+    /// The verified email the provider gave, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub linked_at: Timestamp,
+}
+
+/// `POST /api/me/oauth2/{provider}`: start linking a provider. `password` is needed when
+/// the account has one; an account without one needs a recent sign-in instead.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// Where to send the browser next (a top-level navigation, never a fetch).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OAuth2Redirect {
+    pub url: String,
+}
+
 /// Types carrying a secret (password, code, TOTP secret, challenge) print without it.
 macro_rules! redacted_debug {
     ($($t:ty),*) => {$(
@@ -330,7 +379,9 @@ redacted_debug!(
     PasswordAndCode,
     RecoveryCodes,
     TwoFactorChallenge,
-    TwoFactorLogin
+    TwoFactorLogin,
+    OAuth2Code,
+    LinkRequest
 );
 
 #[cfg(test)]

@@ -4,15 +4,15 @@ use crate::proc::{self, Ctx};
 use anyhow::{Result, bail};
 use std::path::Path;
 
-/// `terser` (from e2e/node_modules, like wasm-opt) on an ES module: compressed and
-/// mangled, exported names and strings kept.
-pub fn terser(ctx: &Ctx, input: &Path, output: &Path) -> Result<()> {
-    proc::run(
-        ctx.cmd("terser")
-            .arg(input)
-            .args(["--module", "--compress", "--mangle", "--output"])
-            .arg(output),
-    )
+/// `terser` (from e2e/node_modules, like wasm-opt): compressed and mangled, strings kept;
+/// for an ES module (`module`), its exported names too, and its top level is its own.
+pub fn terser(ctx: &Ctx, input: &Path, output: &Path, module: bool) -> Result<()> {
+    let mut cmd = ctx.cmd("terser");
+    cmd.arg(input);
+    if module {
+        cmd.arg("--module");
+    }
+    proc::run(cmd.args(["--compress", "--mangle", "--output"]).arg(output))
 }
 
 /// `html` without its `<!-- -->` comments.

@@ -275,7 +275,7 @@ fn minify_js(ctx: &Ctx, mut outputs: Vec<Output>, work: &Path) -> Result<Vec<Out
     for out in outputs.iter_mut().filter(|o| o.to.ends_with(".js")) {
         let (input, output) = (dir.join(&out.from), dir.join(&out.to));
         std::fs::write(&input, &out.bytes)?;
-        minify::terser(ctx, &input, &output)?;
+        minify::terser(ctx, &input, &output, true)?;
         out.bytes = std::fs::read(&output)?;
     }
     Ok(outputs)
@@ -340,7 +340,8 @@ fn release_assets(ctx: &Ctx, html: String) -> Result<String> {
             let source = ctx.root.join(folder).join(&name);
             let copy = dir.join(&name);
             if ext == ".js" {
-                minify::terser(ctx, &source, &copy)?;
+                let module = html.contains(&format!(r#"{named} type="module""#));
+                minify::terser(ctx, &source, &copy, module)?;
             } else {
                 std::fs::write(&copy, minify::compact_css(&proc::read(&source)?)?)?;
             }

@@ -23,6 +23,8 @@ const USERNAME_TAKEN: &str = "Use a different username.";
 const EMAIL_TAKEN: &str = "Use a different email.";
 const NEED_OLD_PASSWORD: &str = "Enter your current password to change your email or password.";
 const WRONG_OLD_PASSWORD: &str = "The current password is wrong.";
+const NEED_RECENT_LOGIN: &str =
+    "Sign out and in again with your provider, then set a password within ten minutes.";
 
 /// Registers a new account.
 pub async fn register(
@@ -151,7 +153,15 @@ impl ValidUpdate {
         // The reference client sends the unchanged email with every profile edit: only a
         // different address is a change that needs the password.
         let needs_password = body.password.is_some() || update.email_changes(me);
-        if needs_password {
+        // An account made by a provider has no password to give: its first one needs a
+        // recent sign-in instead (the provider was the proof), and nothing else may change
+        // with it.
+        let first_password = needs_password && !me.user.has_password && !update.email_changes(me);
+        if first_password {
+            if v.is_empty() && !crate::auth::oauth::recent_login(state, me).await? {
+                refuse(&mut v, "password", NEED_RECENT_LOGIN);
+            }
+        } else if needs_password {
             match body.old_password.as_deref() {
                 None | Some("") => refuse(&mut v, "old_password", NEED_OLD_PASSWORD),
                 // Verified only for an otherwise valid request: no hash for a bad one.

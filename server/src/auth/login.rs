@@ -64,6 +64,8 @@ pub enum Method {
     Password,
     TwoFactorCode,
     RecoveryCode,
+    /// An OAuth 2 / OpenID Connect provider.
+    Provider,
 }
 
 impl Method {
@@ -72,6 +74,7 @@ impl Method {
             Self::Password => "password",
             Self::TwoFactorCode => "2fa code",
             Self::RecoveryCode => "recovery code",
+            Self::Provider => "oauth2 provider",
         }
     }
 }

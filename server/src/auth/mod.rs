@@ -9,6 +9,7 @@
 pub mod account;
 pub mod jwt;
 pub mod login;
+pub mod oauth;
 pub mod password;
 pub mod reauth;
 pub mod refresh;

@@ -5,6 +5,7 @@
 //! their DDL differs (identity columns).
 
 pub mod follows;
+pub mod oauth;
 pub mod password_resets;
 pub mod posts;
 pub mod sessions;

@@ -351,3 +351,11 @@ async fn insert_refresh(
     .await?;
     Ok(())
 }
+
+/// When a session was started by a login (refreshes do not change it).
+pub async fn created_at(pool: &AnyPool, session_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT created_at FROM sessions WHERE id = $1")
+        .bind(session_id)
+        .fetch_optional(pool)
+        .await
+}

@@ -260,3 +260,13 @@ pub async fn set_password(
         .await?;
     Ok(())
 }
+
+/// The stored password hash of a user, read inside a transaction.
+pub async fn password_hash_in(tx: &mut Tx, id: i64) -> Result<Option<String>, sqlx::Error> {
+    let hash: Option<Option<String>> =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(hash.flatten())
+}

@@ -5,6 +5,7 @@ pub mod docs;
 pub mod follows;
 pub mod health;
 pub mod jwks;
+pub mod oauth;
 pub mod pagination;
 pub mod posts;
 pub mod reset;
@@ -73,6 +74,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(tokens::router())
+        .merge(oauth::router())
         .merge(users::router())
         .merge(avatars::router())
         .merge(posts::router())

@@ -70,7 +70,7 @@ async fn start(
     for (k, v) in overrides {
         env.insert((*k).to_owned(), (*v).to_owned());
     }
-    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration");
+    let config = Config::from_vars(env).expect("test configuration");
     let app = Application::build(config).await.expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));

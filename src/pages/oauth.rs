@@ -1,0 +1,148 @@
+//! Signing in with a provider: the "Continue with …" buttons of the login and register
+//! pages (small, in the first download), and the callback route, whose page is a chunk.
+//!
+//! The callback takes `code`, `state` and `error` out of the address bar at once (before
+//! its chunk arrives), as the reset page does with its token: they live in memory only.
+//! Where to go afterwards (`next`, a path inside the app, not a secret) waits in
+//! sessionStorage while the browser is at the provider.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_navigate;
+use wire::OAuth2Provider;
+
+use super::oauth_callback::CallbackPage;
+use crate::api::use_session;
+use crate::lazy::split;
+
+/// The sessionStorage key of the path to land on after the provider.
+pub const NEXT_KEY: &str = "microblog-oauth-next";
+
+/// One button per provider the server offers; nothing when it offers none.
+#[component]
+pub fn ProviderButtons(
+    /// Where to land afterwards (`?next=`).
+    #[prop(into)]
+    next: Signal<Option<String>>,
+) -> impl IntoView {
+    let session = use_session();
+    let providers = RwSignal::new(Vec::<OAuth2Provider>::new());
+    spawn_local(async move {
+        if let Ok(list) = session.client().oauth_providers().await {
+            providers.set(list);
+        }
+    });
+    move || {
+        let list = providers.get();
+        (!list.is_empty()).then(|| {
+            let buttons = list
+                .into_iter()
+                .map(|p| {
+                    let href = session.client().oauth_sign_in_url(&p.name);
+                    let remember = move |_| remember_next(next.get_untracked().as_deref());
+                    view! {
+                        <li>
+                            // rel="external": a real navigation, which the router must not take over.
+                            <a class="button" href=href rel="external" on:click=remember>
+                                {format!("Continue with {}", p.display_name)}
+                            </a>
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="providers">
+                    <p>"Or use an account you already have:"</p>
+                    <ul class="provider-list">{buttons}</ul>
+                </div>
+            }
+        })
+    }
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    window().session_storage().ok().flatten()
+}
+
+/// Keeps `next` for the callback page (or forgets an old one).
+pub fn remember_next(next: Option<&str>) {
+    if let Some(storage) = storage() {
+        let _ = match next {
+            Some(next) => storage.set_item(NEXT_KEY, next),
+            None => storage.remove_item(NEXT_KEY),
+        };
+    }
+}
+
+/// Takes the remembered `next` out of storage.
+pub fn take_next() -> Option<String> {
+    let storage = storage()?;
+    let next = storage.get_item(NEXT_KEY).ok().flatten();
+    let _ = storage.remove_item(NEXT_KEY);
+    next
+}
+
+/// What the provider sent back to the callback page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallbackParams {
+    pub provider: String,
+    pub code: Option<String>,
+    pub state: Option<String>,
+    /// The provider's refusal (`access_denied` when the person said no).
+    pub error: Option<String>,
+}
+
+/// Reads the callback's query string.
+pub fn parse_callback(provider: &str, search: &str) -> CallbackParams {
+    let mut callback = CallbackParams {
+        provider: provider.to_owned(),
+        ..CallbackParams::default()
+    };
+    for pair in search.trim_start_matches('?').split('&') {
+        let Some((key, value)) = pair.split_once('=') else {
+            continue;
+        };
+        let value = js_sys::decode_uri_component(&value.replace('+', " "))
+            .ok()
+            .map(String::from)
+            .filter(|v| !v.is_empty());
+        match key {
+            "code" => callback.code = value,
+            "state" => callback.state = value,
+            "error" => callback.error = value,
+            _ => {}
+        }
+    }
+    callback
+}
+
+/// `/oauth2/:provider/callback`: the query leaves the address bar before anything else.
+pub fn callback_route() -> AnyView {
+    let location = window().location();
+    let path = location.pathname().unwrap_or_default();
+    let provider = path
+        .strip_prefix("/oauth2/")
+        .and_then(|rest| rest.strip_suffix("/callback"))
+        .unwrap_or_default()
+        .to_owned();
+    let search = location.search().unwrap_or_default();
+    let callback = parse_callback(&provider, &search);
+    if !search.is_empty() {
+        let navigate = use_navigate();
+        queue_microtask(move || {
+            navigate(
+                &path,
+                NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..NavigateOptions::default()
+                },
+            );
+        });
+    }
+    crate::lazy::deferred(load_callback, callback, false)
+}
+
+split!(fn load_callback / prefetch_callback in entry: CallbackParams =
+    |callback| view! { <CallbackPage callback /> }.into_any());
