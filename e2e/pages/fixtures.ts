@@ -58,6 +58,15 @@ interface PageObjects {
 }
 
 export const test = base.extend<PageObjects>({
+  // Arranging talks to the API, wherever it is: the SPA's own origin, or another one in
+  // the cross-origin topology (E2E_API_URL, set by playwright.config.ts).
+  request: async ({ request, playwright }, use) => {
+    const api = process.env.E2E_API_URL;
+    if (!api) return use(request);
+    const context = await playwright.request.newContext({ baseURL: api });
+    await use(context);
+    await context.dispose();
+  },
   consoleErrors: [
     async ({ context }, use) => {
       const errors = new ConsoleErrors();

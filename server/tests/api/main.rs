@@ -4,6 +4,7 @@
 mod account;
 mod avatars;
 mod bad_input;
+mod cross_site;
 mod email_change;
 mod follows;
 mod guessing;
@@ -25,6 +26,7 @@ mod sessions;
 mod static_files;
 mod throttle;
 mod tokens;
+mod two_instances;
 mod two_factor;
 mod two_factor_login;
 mod users;
