@@ -135,7 +135,7 @@ export default defineConfig({
           ? [
               {
                 name: 'nginx',
-                command: `nginx -e ${JSON.stringify(path.join(path.dirname(nginxConf), 'error.log'))} -p ${JSON.stringify(path.dirname(nginxConf))} -c ${JSON.stringify(nginxConf)}`,
+                command: `${env.E2E_NGINX ?? 'nginx'} -e ${JSON.stringify(path.join(path.dirname(nginxConf), 'error.log'))} -p ${JSON.stringify(path.dirname(nginxConf))} -c ${JSON.stringify(nginxConf)}`,
                 url: `${baseURL}/index.html`,
                 reuseExistingServer: false,
                 timeout: 30_000,

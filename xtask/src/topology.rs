@@ -56,6 +56,7 @@ pub fn e2e_cross_origin(
             .env("E2E_PORT", spa_port.to_string())
             .env("E2E_API_PORT", api_port.to_string())
             .env("E2E_NGINX_CONF", &conf)
+            .env("E2E_NGINX", nginx_bin(ctx))
             .env("E2E_DIST", &spa);
         run(&mut cmd)
     })();
@@ -131,10 +132,16 @@ pub fn instances(ctx: &Ctx, run: impl Fn(&mut Command) -> Result<Counts>) -> Res
     nonzero(result)
 }
 
+/// Debian's nginx, which lives in /usr/sbin (not on every user's PATH).
+fn nginx_bin(ctx: &Ctx) -> PathBuf {
+    ctx.which("nginx")
+        .unwrap_or_else(|| PathBuf::from("/usr/sbin/nginx"))
+}
+
 /// nginx in the foreground with its own prefix (pid file, logs, temporary folders).
 pub fn nginx_cmd(ctx: &Ctx, conf: &Path) -> Command {
     let dir = conf.parent().unwrap_or(Path::new("."));
-    let mut cmd = ctx.cmd("nginx");
+    let mut cmd = ctx.cmd(nginx_bin(ctx));
     cmd.arg("-e")
         .arg(dir.join("error.log"))
         .arg("-p")

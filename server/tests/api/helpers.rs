@@ -101,7 +101,8 @@ async fn start(
     }
 }
 
-async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
+/// A fresh, empty database: a SQLite file in `dir`, or a new PostgreSQL database.
+pub async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
     match std::env::var("TEST_POSTGRES_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!(

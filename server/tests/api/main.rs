@@ -23,6 +23,7 @@ mod secrets_at_rest;
 mod security;
 mod seed;
 mod sessions;
+mod startup;
 mod static_files;
 mod throttle;
 mod tokens;
