@@ -90,7 +90,7 @@ async fn fail_login(t: &Throttle, account: &str, ip: &str, now: i64) {
     );
 }
 
-async fn reserve(t: &Throttle, l: Limiter, key: &str, now: i64) -> Result<Reservation<'_>, u64> {
+async fn reserve<'a>(t: &'a Throttle, l: Limiter, key: &str, now: i64) -> Result<Reservation<'a>, u64> {
     Reservation::take(&t.db, vec![(l, key.to_owned())], now)
         .await
         .map_err(|e| retry_after::<()>(Err(e)).unwrap())
