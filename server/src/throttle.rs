@@ -208,8 +208,13 @@ impl Throttle {
         let cleared = self.login_pair.bucket(&pair);
         let mut tx = self.db.begin().await?;
         // In the order reservations take rows ("known/…" before "login_pair/…").
-        db::throttle::remember(&mut tx, &known, now, now.saturating_add(db::micros(KNOWN_ADDRESS_TTL)))
-            .await?;
+        db::throttle::remember(
+            &mut tx,
+            &known,
+            now,
+            now.saturating_add(db::micros(KNOWN_ADDRESS_TTL)),
+        )
+        .await?;
         db::throttle::clear(&mut tx, &cleared).await?;
         tx.commit().await?;
         Ok(())
@@ -243,7 +248,8 @@ impl Throttle {
         user_id: i64,
         ip: &str,
     ) -> Result<Reservation<'_>, ApiError> {
-        self.reserve_two_factor_at(user_id, ip, db::now_micros()).await
+        self.reserve_two_factor_at(user_id, ip, db::now_micros())
+            .await
     }
 
     async fn reserve_two_factor_at(

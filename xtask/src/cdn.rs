@@ -91,7 +91,8 @@ pub fn csp_with_api(csp: &str, origin: &str) -> String {
         .filter(|d| !d.is_empty())
         .map(|directive| {
             let mut words: Vec<&str> = directive.split_whitespace().collect();
-            if matches!(words.first(), Some(&("connect-src" | "img-src"))) && !words.contains(&origin)
+            if matches!(words.first(), Some(&("connect-src" | "img-src")))
+                && !words.contains(&origin)
             {
                 words.push(origin);
             }
@@ -131,7 +132,7 @@ pub fn index_with_api(html: &str, origin: &str) -> Result<String> {
         + html[start..]
             .find('>')
             .context("index.html: the API <meta> is not closed")?
-            + 1;
+        + 1;
     Ok(format!(
         "{}<meta name=\"{API_META}\" content=\"{}\">{}",
         &html[..start],
@@ -153,7 +154,9 @@ pub fn origin(url: &str) -> Result<String> {
         .split_once("://")
         .with_context(|| format!("{url:?} is not an http(s) origin"))?;
     let scheme = scheme.to_ascii_lowercase();
-    if !matches!(scheme.as_str(), "http" | "https") || rest.is_empty() || rest.contains(['/', '?', '#', '@', ' '])
+    if !matches!(scheme.as_str(), "http" | "https")
+        || rest.is_empty()
+        || rest.contains(['/', '?', '#', '@', ' '])
     {
         bail!("{url:?} is not an http(s) origin (scheme://host[:port], no path)");
     }
@@ -361,7 +364,8 @@ mod tests {
     #[test]
     fn the_repository_files_parse_and_generate() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("cdn");
-        let headers = parse_headers(&std::fs::read_to_string(root.join("_headers")).unwrap()).unwrap();
+        let headers =
+            parse_headers(&std::fs::read_to_string(root.join("_headers")).unwrap()).unwrap();
         let redirects =
             parse_redirects(&std::fs::read_to_string(root.join("_redirects")).unwrap()).unwrap();
         assert_eq!(
@@ -418,7 +422,8 @@ mod tests {
 
     #[test]
     fn the_meta_is_replaced_whatever_it_held() {
-        let html = "<head><meta name=\"microblog-api-base\" content=\"\">\n<meta name=\"x\"></head>";
+        let html =
+            "<head><meta name=\"microblog-api-base\" content=\"\">\n<meta name=\"x\"></head>";
         let once = index_with_api(html, "https://api.example.com").unwrap();
         assert_eq!(
             once,
@@ -431,8 +436,14 @@ mod tests {
 
     #[test]
     fn origins_are_checked() {
-        assert_eq!(origin("HTTPS://API.Example.com/").unwrap(), "https://api.example.com");
-        assert_eq!(origin("http://127.0.0.1:8081").unwrap(), "http://127.0.0.1:8081");
+        assert_eq!(
+            origin("HTTPS://API.Example.com/").unwrap(),
+            "https://api.example.com"
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:8081").unwrap(),
+            "http://127.0.0.1:8081"
+        );
         for bad in ["api.example.com", "ftp://x", "https://x/api", "https://"] {
             assert!(origin(bad).is_err(), "{bad}");
         }

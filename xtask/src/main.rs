@@ -158,7 +158,9 @@ fn real_main(args: &[String]) -> Result<i32> {
         "dist" => {
             let flags = Flags::parse(rest, &["--no-build"], &["--api-origin", "--nginx"])?;
             let Some(api) = flags.value("--api-origin") else {
-                bail!("dist needs --api-origin URL (the API's origin, e.g. https://api.example.com)");
+                bail!(
+                    "dist needs --api-origin URL (the API's origin, e.g. https://api.example.com)"
+                );
             };
             if !flags.switch("--no-build") {
                 tools::ensure(&ctx, &tools::Needs::spa())?;
@@ -166,9 +168,15 @@ fn real_main(args: &[String]) -> Result<i32> {
             }
             let dist = build::dist(&ctx);
             cdn::point_at_api(&dist, &api)?;
-            println!("dist: {} now talks to the API at {}", dist.display(), cdn::origin(&api)?);
+            println!(
+                "dist: {} now talks to the API at {}",
+                dist.display(),
+                cdn::origin(&api)?
+            );
             if let Some(port) = flags.value("--nginx") {
-                let port = port.parse().map_err(|_| anyhow::anyhow!("--nginx wants a port"))?;
+                let port = port
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("--nginx wants a port"))?;
                 let dir = ctx.target_dir().join("nginx-static");
                 let conf = topology::static_conf(&dir, port, &dist)?;
                 println!(

@@ -37,10 +37,7 @@ pub fn e2e_postgres(ctx: &Ctx, run: impl Fn(&mut Command) -> Result<Counts>) -> 
 }
 
 /// The chosen journeys with the SPA on nginx and the API on another port.
-pub fn e2e_cross_origin(
-    ctx: &Ctx,
-    run: impl Fn(&mut Command) -> Result<Counts>,
-) -> Result<Counts> {
+pub fn e2e_cross_origin(ctx: &Ctx, run: impl Fn(&mut Command) -> Result<Counts>) -> Result<Counts> {
     let tmp = proc::temp_dir("microblog-cross-origin")?;
     let result = (|| {
         let spa_port = proc::free_port()?;
@@ -165,9 +162,15 @@ fn playwright(ctx: &Ctx) -> Command {
 fn tests(ctx: &Ctx) -> Command {
     let mut cmd = ctx.cargo();
     if proc::probe(ctx.cargo().args(["nextest", "--version"])).is_some() {
-        cmd.args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"])
-            .args(["--filterset", "package(server) & test(/two_instances::/)"])
-            .args(["--run-ignored", "only"]);
+        cmd.args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--locked",
+            "--no-fail-fast",
+        ])
+        .args(["--filterset", "package(server) & test(/two_instances::/)"])
+        .args(["--run-ignored", "only"]);
     } else {
         cmd.args(["test", "--package", "server", "--test", "api", "--locked"])
             .args(["two_instances::", "--", "--ignored"]);

@@ -48,7 +48,10 @@ pub async fn with_password(
         }
     };
     if two_factor::is_enabled(state.db.pool(), user.id).await? {
-        state.throttle.reserve_challenge(user.id, &client.ip).await?;
+        state
+            .throttle
+            .reserve_challenge(user.id, &client.ip)
+            .await?;
         let challenge =
             second_factor::challenge(state, user.id, user.password_hash.as_deref()).await?;
         return Ok(LoggedIn::Challenge(challenge));

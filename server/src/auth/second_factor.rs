@@ -69,7 +69,10 @@ pub async fn answer(
         return Err(ApiError::Gone(CHALLENGE_GONE));
     };
     let secret = open_secret(state, user_id, &sealed)?;
-    let attempt = state.throttle.reserve_two_factor(user_id, &client.ip).await?;
+    let attempt = state
+        .throttle
+        .reserve_two_factor(user_id, &client.ip)
+        .await?;
     let mut tx = state.db.begin().await?;
     match verify(&mut tx, user_id, &secret, &proof).await? {
         Verdict::Accepted => {}

@@ -51,14 +51,13 @@ pub async fn reserve(
 /// if that window has been replaced since. A window whose last attempt is given back is
 /// deleted, so the next attempt opens a new one.
 pub async fn refund(tx: &mut Tx, bucket: &str, window_start: i64) -> Result<(), sqlx::Error> {
-    let deleted = sqlx::query(
-        "DELETE FROM throttle WHERE bucket = $1 AND window_start = $2 AND count <= 1",
-    )
-    .bind(bucket)
-    .bind(window_start)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    let deleted =
+        sqlx::query("DELETE FROM throttle WHERE bucket = $1 AND window_start = $2 AND count <= 1")
+            .bind(bucket)
+            .bind(window_start)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
     if deleted == 0 {
         sqlx::query(
             "UPDATE throttle SET count = count - 1 WHERE bucket = $1 AND window_start = $2",
@@ -81,7 +80,12 @@ pub async fn clear(tx: &mut Tx, bucket: &str) -> Result<(), sqlx::Error> {
 }
 
 /// Keeps `bucket` live from `now` until `ends_at` (a known address).
-pub async fn remember(tx: &mut Tx, bucket: &str, now: i64, ends_at: i64) -> Result<(), sqlx::Error> {
+pub async fn remember(
+    tx: &mut Tx,
+    bucket: &str,
+    now: i64,
+    ends_at: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO throttle (bucket, window_start, ends_at, count) VALUES ($1, $2, $3, 1) \
          ON CONFLICT (bucket) DO UPDATE SET window_start = $2, ends_at = $3",

@@ -3,9 +3,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use std::time::{Duration, Instant};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use std::time::{Duration, Instant};
 
 use wire::{DatabaseHealth, Health};
 
@@ -36,7 +36,8 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     )
     .await
     .is_ok_and(|r| r.is_ok());
-    let latency_ms = answered.then(|| u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+    let latency_ms =
+        answered.then(|| u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
     let (status, text) = if answered {
         (StatusCode::OK, "ok")
     } else {

@@ -90,7 +90,12 @@ async fn fail_login(t: &Throttle, account: &str, ip: &str, now: i64) {
     );
 }
 
-async fn reserve<'a>(t: &'a Throttle, l: Limiter, key: &str, now: i64) -> Result<Reservation<'a>, u64> {
+async fn reserve<'a>(
+    t: &'a Throttle,
+    l: Limiter,
+    key: &str,
+    now: i64,
+) -> Result<Reservation<'a>, u64> {
     Reservation::take(&t.db, vec![(l, key.to_owned())], now)
         .await
         .map_err(|e| retry_after::<()>(Err(e)).unwrap())
@@ -160,15 +165,16 @@ async fn parallel_reservations_never_exceed_the_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn instances_on_one_database_share_their_counts() {
     let db = TestDb::new().await;
-    let instances = [
-        Arc::new(db.instance().await),
-        Arc::new(db.instance().await),
-    ];
+    let instances = [Arc::new(db.instance().await), Arc::new(db.instance().await)];
     let now = db::now_micros();
     assert_eq!(race(&instances, now).await, 3);
     // What one counted, the other refuses, with the same wait.
     assert_eq!(
-        retry_after(instances[1].reserve_login_at("user:1", "10.0.0.9", now).await),
+        retry_after(
+            instances[1]
+                .reserve_login_at("user:1", "10.0.0.9", now)
+                .await
+        ),
         Some(900)
     );
     // And a restart forgets nothing.
@@ -195,7 +201,11 @@ async fn a_refused_reservation_takes_nothing() {
     for i in 0..7 {
         fail_login(&t, &format!("user:{}", i + 2), "10.0.0.9", now).await;
     }
-    assert!(t.reserve_login_at("user:99", "10.0.0.9", now).await.is_err());
+    assert!(
+        t.reserve_login_at("user:99", "10.0.0.9", now)
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -235,8 +245,16 @@ async fn one_address_trying_many_accounts_is_stopped_by_the_address_limit() {
     for i in 0..10 {
         fail_login(&t, &format!("name:guess{i}"), "10.0.0.9", now).await;
     }
-    assert!(t.reserve_login_at("name:fresh", "10.0.0.9", now).await.is_err());
-    assert!(t.reserve_login_at("name:fresh", "10.0.0.8", now).await.is_ok());
+    assert!(
+        t.reserve_login_at("name:fresh", "10.0.0.9", now)
+            .await
+            .is_err()
+    );
+    assert!(
+        t.reserve_login_at("name:fresh", "10.0.0.8", now)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -268,8 +286,7 @@ fn address_keys() {
 }
 
 #[tokio::test]
-async fn guessing_from_many_addresses_locks_the_account_briefly_but_not_for_its_known_addresses()
-{
+async fn guessing_from_many_addresses_locks_the_account_briefly_but_not_for_its_known_addresses() {
     let (t, _db) = throttle().await;
     let now = db::now_micros();
     t.login_completed_at(1, "10.0.0.1", now).await.unwrap();
@@ -317,12 +334,24 @@ fn unknown_names_are_keyed_like_known_accounts() {
 async fn reset_requests_count_per_email_whether_or_not_it_exists() {
     let (t, _db) = throttle().await;
     assert!(t.reset_requested("a@example.com", "10.0.0.1").await.is_ok());
-    assert!(t.reset_requested("A@example.com ", "10.0.0.2").await.is_ok());
-    assert!(t.reset_requested("a@example.com", "10.0.0.3").await.is_err());
+    assert!(
+        t.reset_requested("A@example.com ", "10.0.0.2")
+            .await
+            .is_ok()
+    );
+    assert!(
+        t.reset_requested("a@example.com", "10.0.0.3")
+            .await
+            .is_err()
+    );
     assert!(t.reset_requested("b@example.com", "10.0.0.1").await.is_ok());
     assert!(t.reset_requested("c@example.com", "10.0.0.1").await.is_ok());
     // Fourth from 10.0.0.1: over its address limit.
-    assert!(t.reset_requested("d@example.com", "10.0.0.1").await.is_err());
+    assert!(
+        t.reset_requested("d@example.com", "10.0.0.1")
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -391,7 +420,11 @@ async fn ended_windows_and_forgotten_addresses_are_purged() {
     assert_eq!(t.sweep_at(now + 60 * SEC).await.unwrap(), 5);
     assert_eq!(t.sweep_at(now + 900 * SEC).await.unwrap(), 6);
     // The known address stays for its 30 days, then goes too.
-    assert!(t.is_known("user:1|10.0.0.1", now + 900 * SEC).await.unwrap());
+    assert!(
+        t.is_known("user:1|10.0.0.1", now + 900 * SEC)
+            .await
+            .unwrap()
+    );
     let month = db::micros(KNOWN_ADDRESS_TTL);
     assert_eq!(t.sweep_at(now + month).await.unwrap(), 1);
     assert_eq!(rows().await, 0);

@@ -35,7 +35,10 @@ async fn the_refresh_cookie_goes_cross_site_only_as_secure_httponly_samesite_non
     let login = app.login("susan", &susan.password).await;
     let cookie = attributes(&login.set_cookie().unwrap());
     for wanted in ["samesite=none", "secure", "httponly", "path=/api/tokens"] {
-        assert!(cookie.contains(&wanted.to_owned()), "{wanted} in {cookie:?}");
+        assert!(
+            cookie.contains(&wanted.to_owned()),
+            "{wanted} in {cookie:?}"
+        );
     }
     // Rotated and cleared with the same attributes, or the browser keeps the old one.
     let refreshed = app
@@ -74,17 +77,29 @@ async fn with_samesite_none_only_the_listed_origin_may_use_the_cookie() {
         .send()
         .await;
     assert_eq!(preflight.headers["access-control-allow-origin"], SPA);
-    assert_eq!(preflight.headers["access-control-allow-credentials"], "true");
+    assert_eq!(
+        preflight.headers["access-control-allow-credentials"],
+        "true"
+    );
     // Any other site, which the browser now sends the cookie from too, is refused by the
     // CSRF check before the cookie is read, and gets no CORS grant to read the answer.
-    for other in ["https://evil.example", "https://api.example.net.evil.example", "null"] {
+    for other in [
+        "https://evil.example",
+        "https://api.example.net.evil.example",
+        "null",
+    ] {
         let preflight = app
             .call(Method::OPTIONS, "/api/tokens")
             .header("Origin", other)
             .header("Access-Control-Request-Method", "PUT")
             .send()
             .await;
-        assert!(!preflight.headers.contains_key("access-control-allow-origin"), "{other}");
+        assert!(
+            !preflight
+                .headers
+                .contains_key("access-control-allow-origin"),
+            "{other}"
+        );
         let forged = app
             .put("/api/tokens")
             .header("Origin", other)

@@ -27,7 +27,7 @@ mod startup;
 mod static_files;
 mod throttle;
 mod tokens;
-mod two_instances;
 mod two_factor;
 mod two_factor_login;
+mod two_instances;
 mod users;

@@ -54,8 +54,14 @@ async fn build(database_url: &str, retry_secs: &str) -> anyhow::Result<Applicati
         ("PORT", "0".to_owned()),
         ("DATABASE_URL", database_url.to_owned()),
         ("DATABASE_CONNECT_RETRY_SECS", retry_secs.to_owned()),
-        ("STATIC_DIR", dir.path().join("no-dist").display().to_string()),
-        ("MAIL_OUTBOX", dir.path().join("outbox").display().to_string()),
+        (
+            "STATIC_DIR",
+            dir.path().join("no-dist").display().to_string(),
+        ),
+        (
+            "MAIL_OUTBOX",
+            dir.path().join("outbox").display().to_string(),
+        ),
         ("SECRET_KEY", server::secrets::generate_key()),
     ]);
     let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
@@ -78,7 +84,9 @@ async fn the_server_waits_for_postgresql_to_come_up() {
     let Some((url, seen)) = behind_a_flaky_port(3).await else {
         return;
     };
-    let app = build(&url, "60").await.expect("started once PostgreSQL answered");
+    let app = build(&url, "60")
+        .await
+        .expect("started once PostgreSQL answered");
     // Three hang-ups, then the connection that worked (and the pool's).
     assert!(seen.load(Ordering::SeqCst) >= 4);
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -98,7 +106,10 @@ async fn without_retries_the_server_gives_up_at_the_first_failure() {
         return;
     };
     let err = build(&url, "0").await.err().expect("no retry");
-    assert!(format!("{err:#}").contains("cannot connect to PostgreSQL"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("cannot connect to PostgreSQL"),
+        "{err:#}"
+    );
     assert_eq!(seen.load(Ordering::SeqCst), 1);
 }
 

@@ -19,9 +19,8 @@ struct Topology {
 }
 
 fn topology() -> Topology {
-    let var = |name: &str| {
-        std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: {IGNORED}"))
-    };
+    let var =
+        |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: {IGNORED}"));
     let database = var("TOPOLOGY_DATABASE_URL");
     Topology {
         proxy: TestApp::external(&var("TOPOLOGY_PROXY_URL"), &database),
@@ -40,7 +39,12 @@ fn unique(prefix: &str) -> String {
 }
 
 async fn me_status(app: &TestApp, token: &str) -> u16 {
-    app.get("/api/me").bearer(token).send().await.status.as_u16()
+    app.get("/api/me")
+        .bearer(token)
+        .send()
+        .await
+        .status
+        .as_u16()
 }
 
 #[tokio::test]
@@ -61,12 +65,14 @@ async fn both_instances_started_together_and_the_migrations_ran_once() {
                 .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".sql"))
         })
         .count();
-    let applied = t
-        .a
-        .count("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
-        .await;
+    let applied =
+        t.a.count("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+            .await;
     assert_eq!(applied, i64::try_from(migrations).unwrap());
-    assert_eq!(t.a.count("SELECT COUNT(*) FROM _sqlx_migrations").await, applied);
+    assert_eq!(
+        t.a.count("SELECT COUNT(*) FROM _sqlx_migrations").await,
+        applied
+    );
 }
 
 #[tokio::test]
@@ -91,7 +97,11 @@ async fn a_session_created_on_one_instance_refreshes_on_the_other() {
 async fn refresh_token_reuse_detected_on_one_instance_revokes_the_family_on_both() {
     let t = topology();
     let user = t.a.user(&unique("reused")).await;
-    let r1 = t.b.refresh(&user.refresh_token).await.refresh_cookie().unwrap();
+    let r1 =
+        t.b.refresh(&user.refresh_token)
+            .await
+            .refresh_cookie()
+            .unwrap();
     let second = t.a.refresh(&r1).await;
     second.assert_status(200);
     let r2 = second.refresh_cookie().unwrap();
@@ -137,14 +147,13 @@ async fn the_login_throttle_counts_the_attempts_sent_to_both_instances() {
     for _ in 0..5 {
         let wrong = t.proxy.login(&name, "not the password at all").await;
         wrong.assert_error(401);
-        answered_by.insert(
-            wrong.headers["x-upstream"]
-                .to_str()
-                .unwrap()
-                .to_owned(),
-        );
+        answered_by.insert(wrong.headers["x-upstream"].to_str().unwrap().to_owned());
     }
-    assert_eq!(answered_by.len(), 2, "round-robin reached both: {answered_by:?}");
+    assert_eq!(
+        answered_by.len(),
+        2,
+        "round-robin reached both: {answered_by:?}"
+    );
     // Each instance saw some of the five; both refuse the sixth, even the right password.
     for instance in [&t.a, &t.b, &t.proxy] {
         let refused = instance.login(&name, PASSWORD).await;
