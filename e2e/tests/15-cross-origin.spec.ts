@@ -63,7 +63,7 @@ test('the refresh cookie the API sets is sent back from the SPA origin', async (
   await loginPage.goto();
   await loginPage.login(me);
   await shell.expectLoggedInAs(me.username);
-  const cookie = (await page.context().cookies(api!)).find((c) => c.name === 'refresh_token');
+  const cookie = (await page.context().cookies(`${api}/api/tokens`)).find((c) => c.name === 'refresh_token');
   expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/api/tokens' });
   // The page's own origin never sees it (other port, same host: cookies ignore ports,
   // but the path keeps it to the API's token endpoint).
