@@ -38,6 +38,16 @@ const targetDir = path.resolve(repoRoot, env.CARGO_TARGET_DIR ?? 'target');
 const serverBin = env.E2E_SERVER_BIN ?? path.join(targetDir, 'release', 'server');
 const dist = env.E2E_DIST ?? path.join(repoRoot, 'dist');
 const database = path.join(env.E2E_TMP, 'e2e.db');
+// The cross-origin topology (`cargo xtask test --only e2e-cross-origin` sets these): nginx,
+// configured from cdn/_headers and cdn/_redirects, serves E2E_DIST on E2E_PORT, and the API
+// runs alone on E2E_API_PORT. The SPA reaches it by the origin in its <meta>, and the specs'
+// `request` fixture (pages/fixtures.ts) by E2E_API_URL.
+const nginxConf = env.E2E_NGINX_CONF;
+if (nginxConf && !external) {
+  if (!env.E2E_API_PORT) throw new Error('E2E_NGINX_CONF needs E2E_API_PORT');
+  env.E2E_API_URL ??= `http://127.0.0.1:${env.E2E_API_PORT}`;
+}
+const apiURL = env.E2E_API_URL ?? baseURL;
 
 if (!external) {
   for (const [what, file] of [
@@ -49,17 +59,20 @@ if (!external) {
     }
   }
   // SQLite treats an empty file as an empty database.
-  if (!fs.existsSync(database)) fs.writeFileSync(database, '');
+  if (!env.E2E_DATABASE_URL && !fs.existsSync(database)) fs.writeFileSync(database, '');
 }
 
 /** The server's settings for the journeys (names as in README.md). */
 const serverEnv: Record<string, string> = {
   HOST: '127.0.0.1',
-  PORT: env.E2E_PORT,
-  DATABASE_URL: `sqlite://${database}`,
-  STATIC_DIR: dist,
+  PORT: nginxConf ? env.E2E_API_PORT! : env.E2E_PORT,
+  // E2E_DATABASE_URL: another database (the `e2e-postgres` stage passes a PostgreSQL one).
+  DATABASE_URL: env.E2E_DATABASE_URL ?? `sqlite://${database}`,
+  // Behind nginx the API serves no files: the static host does.
+  STATIC_DIR: nginxConf ? path.join(env.E2E_TMP, 'no-dist') : dist,
   PUBLIC_URL: baseURL,
   ALLOWED_ORIGINS: baseURL,
+  ...(nginxConf ? { API_ORIGIN: apiURL } : {}),
   // Short, so the expiry journey sees access tokens expire within a test.
   ACCESS_TOKEN_TTL_SECS: env.E2E_ACCESS_TOKEN_TTL_SECS ?? '5',
   MAIL_OUTBOX: env.E2E_MAIL_OUTBOX,
@@ -121,10 +134,24 @@ export default defineConfig({
           stdout: 'ignore',
           stderr: 'pipe',
         },
+        ...(nginxConf
+          ? [
+              {
+                name: 'nginx',
+                command: `${env.E2E_NGINX ?? 'nginx'} -e ${JSON.stringify(path.join(path.dirname(nginxConf), 'error.log'))} -p ${JSON.stringify(path.dirname(nginxConf))} -c ${JSON.stringify(nginxConf)}`,
+                url: `${baseURL}/index.html`,
+                reuseExistingServer: false,
+                timeout: 30_000,
+                stdout: 'ignore' as const,
+                stderr: 'pipe' as const,
+                gracefulShutdown: { signal: 'SIGTERM' as const, timeout: 5_000 },
+              },
+            ]
+          : []),
         {
           name: 'server',
           command: JSON.stringify(serverBin),
-          url: `${baseURL}/api/health`,
+          url: `${apiURL}/api/health`,
           env: serverEnv,
           reuseExistingServer: false,
           timeout: 60_000,

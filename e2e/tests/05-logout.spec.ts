@@ -34,7 +34,7 @@ test('logout in one tab logs out the other at once, for good', async ({ consoleE
   await shell.expectLoggedOut();
 
   // Replaying the old cookie, from anywhere, gets nothing.
-  const replay = await playwrightRequest.newContext({ baseURL });
+  const replay = await playwrightRequest.newContext({ baseURL: process.env.E2E_API_URL ?? baseURL });
   const response = await replay.put('/api/tokens', {
     headers: { Cookie: `refresh_token=${cookie!.value}`, 'Content-Type': 'application/json' },
     data: {},

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use secrecy::SecretString;
 
+use crate::db::DbOptions;
 use crate::origin::origin_of;
 
 /// The `SameSite` attribute of the refresh cookie.
@@ -86,8 +87,6 @@ pub struct Throttling {
     /// `THROTTLE_RESET_EMAIL`: password-reset requests per email address, known or not
     /// (so the limit tells nothing about who has an account). Default `3/900`.
     pub reset_email: Limit,
-    /// `THROTTLE_MAX_ENTRIES`: counters kept in memory, per limit, at most. Default 100000.
-    pub max_entries: usize,
 }
 
 /// Everything the server needs to start.
@@ -100,6 +99,9 @@ pub struct Config {
     /// `DATABASE_URL`: `sqlite://…` or `postgres://…`. Default `sqlite://data/microblog.db`
     /// (the file and its folder are created).
     pub database_url: String,
+    /// `DATABASE_MAX_CONNECTIONS`, `DATABASE_STATEMENT_TIMEOUT_MS`,
+    /// `DATABASE_CONNECT_RETRY_SECS` (see [`DbOptions`]).
+    pub database: DbOptions,
     /// `STATIC_DIR`: the SPA's built files (Trunk's `dist/`), served with fallback to
     /// `index.html` for client routes. Default `dist`. Nothing is served if it is missing.
     pub static_dir: PathBuf,
@@ -247,11 +249,26 @@ impl Config {
             register_address: parse_limit("THROTTLE_REGISTER_ADDRESS", 20, 3600)?,
             reset_address: parse_limit("THROTTLE_RESET_ADDRESS", 10, 900)?,
             reset_email: parse_limit("THROTTLE_RESET_EMAIL", 3, 900)?,
-            max_entries: get("THROTTLE_MAX_ENTRIES")
-                .map(|v| v.trim().parse::<usize>().ok().filter(|n| *n > 0))
-                .map(|n| n.context("THROTTLE_MAX_ENTRIES must be a number above 0"))
-                .transpose()?
-                .unwrap_or(100_000),
+        };
+        let parse_number = |key: &str, min: u64| -> anyhow::Result<Option<u64>> {
+            get(key)
+                .map(|v| {
+                    v.trim()
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|n| *n >= min)
+                        .with_context(|| format!("{key} must be a whole number, at least {min}"))
+                })
+                .transpose()
+        };
+        let defaults = DbOptions::default();
+        let database = DbOptions {
+            max_connections: parse_number("DATABASE_MAX_CONNECTIONS", 1)?
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            statement_timeout: parse_number("DATABASE_STATEMENT_TIMEOUT_MS", 1)?
+                .map_or(defaults.statement_timeout, Duration::from_millis),
+            connect_retry: parse_number("DATABASE_CONNECT_RETRY_SECS", 0)?
+                .map_or(defaults.connect_retry, Duration::from_secs),
         };
         let two_factor_challenge_ttl = parse_secs("TWO_FACTOR_CHALLENGE_TTL_SECS", 300)?;
         if two_factor_challenge_ttl > Duration::from_secs(300) {
@@ -359,6 +376,7 @@ impl Config {
                 .unwrap_or(8080),
             database_url: get("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://data/microblog.db".into()),
+            database,
             static_dir: get("STATIC_DIR").unwrap_or_else(|| "dist".into()).into(),
             api_origin,
             public_url,
@@ -425,6 +443,27 @@ mod tests {
             Limit {
                 max: 20,
                 window: Duration::from_secs(60)
+            }
+        );
+    }
+
+    #[test]
+    fn database_pool_and_timeouts() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database, DbOptions::default());
+        assert_eq!(c.database.postgres_connections(), 16);
+        let c = config(&[
+            ("DATABASE_MAX_CONNECTIONS", "40"),
+            ("DATABASE_STATEMENT_TIMEOUT_MS", "2500"),
+            ("DATABASE_CONNECT_RETRY_SECS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.database,
+            DbOptions {
+                max_connections: Some(40),
+                statement_timeout: Duration::from_millis(2500),
+                connect_retry: Duration::ZERO,
             }
         );
     }
@@ -502,6 +541,9 @@ mod tests {
             ("THROTTLE_RESET_EMAIL", "0/60"),
             ("TWO_FACTOR_CHALLENGE_TTL_SECS", "301"),
             ("TRUST_PROXY", "perhaps"),
+            ("DATABASE_MAX_CONNECTIONS", "0"),
+            ("DATABASE_STATEMENT_TIMEOUT_MS", "soon"),
+            ("DATABASE_CONNECT_RETRY_SECS", "-1"),
         ] {
             let err = config(&[(key, value)]).unwrap_err();
             assert!(format!("{err:#}").contains(key), "{key}: {err:#}");

@@ -18,7 +18,7 @@ async fn main() -> anyhow::Result<()> {
     match std::env::args().nth(1).as_deref() {
         None | Some("serve") => serve(config).await,
         Some("rotate-signing-key") => {
-            let db = Db::connect(&config.database_url).await?;
+            let db = Db::connect_with(&config.database_url, &config.database).await?;
             let kid =
                 server::auth::jwt::rotate(&db, &sealer(&config)?, &jwt_settings(&config)).await?;
             println!(
@@ -28,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some("rotate-secret-key") => {
-            let db = Db::connect(&config.database_url).await?;
+            let db = Db::connect_with(&config.database_url, &config.database).await?;
             let n = server::secrets::reseal_all(&db, &sealer(&config)?).await?;
             println!("sealed {n} stored secrets again under SECRET_KEY");
             Ok(())

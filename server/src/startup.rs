@@ -61,7 +61,7 @@ pub struct Application {
 impl Application {
     /// Connects to the database, runs migrations and binds the port (0 picks a free one).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = Db::connect(&config.database_url).await?;
+        let db = Db::connect_with(&config.database_url, &config.database).await?;
         let addr = SocketAddr::new(config.host, config.port);
         let listener = TcpListener::bind(addr)
             .await
@@ -83,7 +83,7 @@ impl Application {
             keys,
             sealer,
             resets: ResetQueue::start(db.clone(), mailer.clone(), Arc::clone(&config)),
-            throttle: Arc::new(Throttle::new(&config.throttle)),
+            throttle: Arc::new(Throttle::new(&config.throttle, db.clone())),
             db,
             config,
             hasher: Hasher::default(),
@@ -199,7 +199,9 @@ async fn purge_ended_sessions(db: Db, throttle: Arc<Throttle>) {
         if let Err(e) = crate::db::oauth::purge_expired_flows(&db, now).await {
             tracing::warn!(error = %e, "purging expired oauth2 flows failed");
         }
-        throttle.sweep();
+        if let Err(e) = throttle.sweep().await {
+            tracing::warn!(error = %e, "purging ended throttle windows failed");
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! Where to go afterwards (`next`, a path inside the app, not a secret) waits in
 //! sessionStorage while the browser is at the provider.
 
+use futures::FutureExt as _;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
@@ -141,7 +142,7 @@ pub fn callback_route() -> AnyView {
             );
         });
     }
-    crate::lazy::deferred(load_callback, callback, false)
+    crate::lazy::deferred(|| load_callback().boxed_local(), callback, false)
 }
 
 split!(fn load_callback / prefetch_callback in entry: CallbackParams =

@@ -311,6 +311,27 @@ pub struct Health {
     /// `ok` when the database answers.
     pub status: String,
     pub version: String,
+    /// The database this instance uses (absent from servers that do not report it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseHealth>,
+}
+
+/// The database part of `GET /api/health`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DatabaseHealth {
+    /// `sqlite` or `postgres`.
+    pub backend: String,
+    /// Whether it answered `SELECT 1` within the health check's time limit.
+    pub answered: bool,
+    /// How long it took to answer, in milliseconds (absent when it did not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Connections the pool holds open now, and how many of them are idle.
+    pub connections: u32,
+    pub idle_connections: u32,
+    /// The most the pool opens (`DATABASE_MAX_CONNECTIONS`).
+    pub max_connections: u32,
 }
 
 /// `POST /api/tokens/oauth2/{provider}`: what the provider sent back to the browser's

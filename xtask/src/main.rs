@@ -7,6 +7,7 @@
 
 mod bench;
 mod build;
+mod cdn;
 mod compress;
 mod minify;
 mod pg;
@@ -16,6 +17,7 @@ mod size;
 mod split;
 mod test;
 mod tools;
+mod topology;
 
 use anyhow::{Result, bail};
 use proc::Ctx;
@@ -29,6 +31,7 @@ Commands:
              --no-build       serve what is already built
   test     Every check and test; non-zero exit if any fails. Stages, in order:
            setup fmt clippy clippy-wasm native postgres wasm spa size server tsc e2e
+           e2e-postgres e2e-cross-origin instances
              --only a,b       run only these stages (plus the stages they need)
              --skip a,b       leave these stages out
              --fail-fast      stop at the first failing stage (default: run the rest
@@ -51,11 +54,19 @@ Commands:
              --profiles a,b   loopback, phone (default both)
              --no-build       use the binaries and dist/ as they are
   build    Build the SPA (release, split into chunks) and the server (release).
+  dist     Make dist/ ready for a static host with the API on another origin: the
+           origin goes into index.html's <meta> and the CSP of dist/_headers (no wasm
+           rebuild; dist/_redirects routes client paths to index.html).
+             --api-origin URL the API's origin, e.g. https://api.example.com (required)
+             --no-build       point the dist/ that is already built
+             --nginx PORT     also write an nginx.conf serving dist/ on PORT, generated
+                              from dist/_headers and dist/_redirects
   install  Install the tools: wasm target, trunk, wasm-split-cli, wasm-bindgen-cli, npm
            packages.
              --browser        also Chromium and ChromeDriver (Debian)
              --postgres       also PostgreSQL (Debian)
              --wrk            also wrk (Debian)
+             --nginx          also nginx (Debian)
 ";
 
 fn main() {
@@ -145,12 +156,46 @@ fn real_main(args: &[String]) -> Result<i32> {
             build::server(&ctx, false)?;
             Ok(0)
         }
+        "dist" => {
+            let flags = Flags::parse(rest, &["--no-build"], &["--api-origin", "--nginx"])?;
+            let Some(api) = flags.value("--api-origin") else {
+                bail!(
+                    "dist needs --api-origin URL (the API's origin, e.g. https://api.example.com)"
+                );
+            };
+            if !flags.switch("--no-build") {
+                tools::ensure(&ctx, &tools::Needs::spa())?;
+                build::spa(&ctx)?;
+            }
+            let dist = build::dist(&ctx);
+            cdn::point_at_api(&dist, &api)?;
+            println!(
+                "dist: {} now talks to the API at {}",
+                dist.display(),
+                cdn::origin(&api)?
+            );
+            if let Some(port) = flags.value("--nginx") {
+                let port = port
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("--nginx wants a port"))?;
+                let dir = ctx.target_dir().join("nginx-static");
+                let conf = topology::static_conf(&dir, port, &dist)?;
+                println!(
+                    "nginx: {} (run `nginx -p {} -c {}`)",
+                    conf.display(),
+                    dir.display(),
+                    conf.display()
+                );
+            }
+            Ok(0)
+        }
         "install" => {
-            let flags = Flags::parse(rest, &["--browser", "--postgres", "--wrk"], &[])?;
+            let flags = Flags::parse(rest, &["--browser", "--postgres", "--wrk", "--nginx"], &[])?;
             let mut needs = tools::Needs::spa();
             needs.chromium = flags.switch("--browser");
             needs.postgres = flags.switch("--postgres");
             needs.wrk = flags.switch("--wrk");
+            needs.nginx = flags.switch("--nginx");
             tools::ensure(&ctx, &needs)?;
             Ok(0)
         }

@@ -9,6 +9,7 @@ use crate::pg;
 use crate::proc::{self, Counts, Ctx};
 use crate::size;
 use crate::tools::{self, Needs};
+use crate::topology;
 use anyhow::{Context, Result, bail};
 use std::time::{Duration, Instant};
 
@@ -130,6 +131,41 @@ const STAGES: &[Stage] = &[
             ..Needs::default()
         },
         run: e2e,
+    },
+    Stage {
+        name: "e2e-postgres",
+        about: "the Playwright journeys again, the server on a throwaway PostgreSQL",
+        deps: &["spa", "server"],
+        needs: || Needs {
+            npm: true,
+            chromium: true,
+            postgres: true,
+            ..Needs::default()
+        },
+        run: |ctx| topology::e2e_postgres(ctx, counted),
+    },
+    Stage {
+        name: "e2e-cross-origin",
+        about: "chosen journeys with the SPA on nginx (from cdn/_headers, _redirects) and the API on another origin",
+        deps: &["spa", "server"],
+        needs: || Needs {
+            npm: true,
+            chromium: true,
+            nginx: true,
+            ..Needs::default()
+        },
+        run: |ctx| topology::e2e_cross_origin(ctx, counted),
+    },
+    Stage {
+        name: "instances",
+        about: "two API processes on one PostgreSQL behind nginx round-robin",
+        deps: &["server"],
+        needs: || Needs {
+            postgres: true,
+            nginx: true,
+            ..Needs::default()
+        },
+        run: |ctx| topology::instances(ctx, counted),
     },
 ];
 

@@ -26,6 +26,8 @@ pub struct Needs {
     pub chromium: bool,
     pub postgres: bool,
     pub wrk: bool,
+    /// The static host and reverse proxy of the topology stages.
+    pub nginx: bool,
 }
 
 impl Needs {
@@ -52,6 +54,7 @@ impl Needs {
         self.chromium |= other.chromium;
         self.postgres |= other.postgres;
         self.wrk |= other.wrk;
+        self.nginx |= other.nginx;
     }
 }
 
@@ -102,6 +105,10 @@ pub fn ensure(ctx: &Ctx, needs: &Needs) -> Result<()> {
     }
     if needs.wrk {
         step("wrk (Debian)", || apt.ensure(ctx, &["wrk"]))?;
+    }
+    if needs.nginx {
+        // Installed, never started as a service: the tests run their own in the foreground.
+        step("nginx (Debian)", || apt.ensure(ctx, &["nginx"]))?;
     }
     Ok(())
 }

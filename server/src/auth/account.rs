@@ -32,7 +32,7 @@ pub async fn register(
     client: &Client,
     body: &wire::NewUser,
 ) -> Result<UserRow, ApiError> {
-    state.throttle.registration(&client.ip)?;
+    state.throttle.registration(&client.ip).await?;
     let mut v = Validation::default();
     let username = v.check("username", Username::parse(&body.username));
     let email = v.check("email", Email::parse(&body.email));

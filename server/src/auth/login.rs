@@ -33,7 +33,7 @@ pub async fn with_password(
     let user = users::credentials_for_login(state.db.pool(), name).await?;
     // Throttled per account and address, unknown names alike.
     let account = throttle::account_key(user.as_ref().map(|u| u.id), name);
-    let attempt = state.throttle.reserve_login(&account, &client.ip)?;
+    let attempt = state.throttle.reserve_login(&account, &client.ip).await?;
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
     // Verified even when the user is unknown, against a dummy hash: same time, same answer.
     let valid = verify_reserved(state, attempt, password, stored_hash).await?;
@@ -48,7 +48,10 @@ pub async fn with_password(
         }
     };
     if two_factor::is_enabled(state.db.pool(), user.id).await? {
-        state.throttle.reserve_challenge(user.id, &client.ip)?;
+        state
+            .throttle
+            .reserve_challenge(user.id, &client.ip)
+            .await?;
         let challenge =
             second_factor::challenge(state, user.id, user.password_hash.as_deref()).await?;
         return Ok(LoggedIn::Challenge(challenge));
@@ -91,7 +94,10 @@ pub async fn complete(
 ) -> Result<Issued, ApiError> {
     let issued = sessions::create(&mut tx, user_id, &origin(client), state.lifetimes()).await?;
     tx.commit().await?;
-    state.throttle.login_completed(user_id, &client.ip);
+    // The session is committed: a failure to remember the address costs the user nothing.
+    if let Err(e) = state.throttle.login_completed(user_id, &client.ip).await {
+        tracing::warn!(user_id, error = ?e, "remembering the login's address failed");
+    }
     tracing::info!(
         user_id,
         session_id = issued.session_id,

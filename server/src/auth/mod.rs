@@ -112,12 +112,12 @@ pub async fn verify_reserved(
 ) -> Result<bool, ApiError> {
     match state.hasher.verify(password, stored_hash).await {
         Ok(true) => {
-            attempt.refund();
+            attempt.refund().await;
             Ok(true)
         }
         Ok(false) => Ok(false),
         Err(e) => {
-            attempt.refund();
+            attempt.refund().await;
             Err(e)
         }
     }

@@ -13,7 +13,7 @@ use crate::startup::AppState;
 /// Whether `password` is the caller's current password. An account without a password
 /// never matches. Throttled: past the limit, a 429 before any check.
 pub async fn password(state: &AppState, me: &AuthUser, password: &str) -> Result<bool, ApiError> {
-    let attempt = state.throttle.reserve_reauth(me.session_id)?;
+    let attempt = state.throttle.reserve_reauth(me.session_id).await?;
     let stored = users::password_hash(state.db.pool(), me.id()).await?;
     let right = verify_reserved(state, attempt, password, stored.as_deref()).await?;
     if !right {

@@ -27,8 +27,11 @@ const QUEUE_CAPACITY: usize = 1024;
 const BAD_TOKEN: &str = "This reset link is invalid, expired or already used. Request a new one.";
 
 /// Counts the request against the throttle and queues it for the worker.
-pub fn request(state: &AppState, client: &Client, email: &Email) -> Result<(), ApiError> {
-    state.throttle.reset_requested(email.as_str(), &client.ip)?;
+pub async fn request(state: &AppState, client: &Client, email: &Email) -> Result<(), ApiError> {
+    state
+        .throttle
+        .reset_requested(email.as_str(), &client.ip)
+        .await?;
     state
         .resets
         .push(email.as_str().to_owned(), client.ip.clone());

@@ -69,7 +69,10 @@ pub async fn answer(
         return Err(ApiError::Gone(CHALLENGE_GONE));
     };
     let secret = open_secret(state, user_id, &sealed)?;
-    let attempt = state.throttle.reserve_two_factor(user_id, &client.ip)?;
+    let attempt = state
+        .throttle
+        .reserve_two_factor(user_id, &client.ip)
+        .await?;
     let mut tx = state.db.begin().await?;
     match verify(&mut tx, user_id, &secret, &proof).await? {
         Verdict::Accepted => {}
@@ -88,10 +91,12 @@ pub async fn answer(
     if !two_factor::consume_challenge(&mut tx, &challenge_hash, now_micros()).await? {
         return Err(ApiError::Gone(CHALLENGE_GONE));
     }
-    attempt.refund();
     let method = match proof {
         Proof::Totp(_) => Method::TwoFactorCode,
         Proof::Recovery(_) => Method::RecoveryCode,
     };
-    login::complete(state, client, tx, user_id, method).await
+    let completed = login::complete(state, client, tx, user_id, method).await;
+    // The code was right. Refunded once the transaction is over (SQLite has one writer).
+    attempt.refund().await;
+    completed
 }

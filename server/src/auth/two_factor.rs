@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::mail;
 use crate::secrets::totp_context;
 use crate::startup::AppState;
+use crate::throttle::Reservation;
 
 /// Recovery codes handed out at a time.
 pub const RECOVERY_CODES: usize = 10;
@@ -150,14 +151,14 @@ pub async fn confirm_enrolment(
     if totp::normalize_code(code).is_none() {
         return Err(ApiError::field("code", MALFORMED_CODE));
     }
-    let mut tx = state.db.begin().await?;
-    check_code(state, &mut tx, me, &secret, Proof::Totp(code)).await?;
+    let (mut tx, attempt) = begin_with_code(state, me, &secret, Proof::Totp(code)).await?;
     if !two_factor::enable(&mut tx, me.id(), now_micros()).await? {
         return Err(ApiError::Conflict(NO_ENROLMENT));
     }
     let codes = replace_recovery_codes(&mut tx, me.id()).await?;
     let revoked = sessions::revoke_all_for_user(&mut tx, me.id(), Some(me.session_id)).await?;
     tx.commit().await?;
+    attempt.refund().await;
     tracing::info!(revoked_sessions = revoked, "2fa enabled");
     notify(
         state,
@@ -181,11 +182,11 @@ pub async fn disable(
 ) -> Result<(), ApiError> {
     let secret = enabled_secret(state, me).await?;
     check_password(state, me, password).await?;
-    let mut tx = state.db.begin().await?;
-    check_code(state, &mut tx, me, &secret, Proof::typed(code)).await?;
+    let (mut tx, attempt) = begin_with_code(state, me, &secret, Proof::typed(code)).await?;
     two_factor::disable(&mut tx, me.id()).await?;
     let revoked = sessions::revoke_all_for_user(&mut tx, me.id(), Some(me.session_id)).await?;
     tx.commit().await?;
+    attempt.refund().await;
     tracing::info!(revoked_sessions = revoked, "2fa disabled");
     notify(
         state,
@@ -206,11 +207,11 @@ pub async fn regenerate_recovery_codes(
 ) -> Result<RecoveryCodes, ApiError> {
     let secret = enabled_secret(state, me).await?;
     check_password(state, me, password).await?;
-    let mut tx = state.db.begin().await?;
-    check_code(state, &mut tx, me, &secret, Proof::typed(code)).await?;
+    let (mut tx, attempt) = begin_with_code(state, me, &secret, Proof::typed(code)).await?;
     let codes = replace_recovery_codes(&mut tx, me.id()).await?;
     let revoked = sessions::revoke_all_for_user(&mut tx, me.id(), Some(me.session_id)).await?;
     tx.commit().await?;
+    attempt.refund().await;
     tracing::info!(revoked_sessions = revoked, "2fa recovery codes replaced");
     notify(
         state,
@@ -225,20 +226,19 @@ pub async fn regenerate_recovery_codes(
 }
 
 /// A second factor for a settings change: a failure is a field error on `code`, counted
-/// with the session's other re-authentication failures.
-async fn check_code(
-    state: &AppState,
-    tx: &mut Tx,
+/// with the session's other re-authentication failures. On success, the write transaction
+/// the code is used up in, and the attempt to refund once it commits (reserved before the
+/// transaction begins: SQLite has one writer, and the throttle writes too).
+async fn begin_with_code<'a>(
+    state: &'a AppState,
     me: &AuthUser,
     secret: &str,
     proof: Proof<'_>,
-) -> Result<(), ApiError> {
-    let attempt = state.throttle.reserve_reauth(me.session_id)?;
-    match verify(tx, me.id(), secret, &proof).await? {
-        Verdict::Accepted => {
-            attempt.refund();
-            Ok(())
-        }
+) -> Result<(Tx, Reservation<'a>), ApiError> {
+    let attempt = state.throttle.reserve_reauth(me.session_id).await?;
+    let mut tx = state.db.begin().await?;
+    match verify(&mut tx, me.id(), secret, &proof).await? {
+        Verdict::Accepted => Ok((tx, attempt)),
         failure => {
             tracing::info!("2fa change refused: {}", failure.log_text());
             Err(ApiError::field("code", failure.message(&proof)))

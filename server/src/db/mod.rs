@@ -6,10 +6,12 @@
 
 pub mod follows;
 pub mod oauth;
+pub mod options;
 pub mod password_resets;
 pub mod posts;
 pub mod sessions;
 pub mod signing_keys;
+pub mod throttle;
 pub mod two_factor;
 pub mod user_lists;
 pub mod users;
@@ -20,6 +22,8 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Transaction};
+
+pub use options::DbOptions;
 
 /// Which database is behind the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,8 +47,17 @@ pub struct Db {
 pub type Tx = Transaction<'static, Any>;
 
 impl Db {
-    /// Connects, creating a SQLite file and its folder if needed, and runs the migrations.
+    /// Connects with the default options, creating a SQLite file and its folder if
+    /// needed, and runs the migrations.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::connect_with(url, &DbOptions::default()).await
+    }
+
+    /// Connects, waiting for PostgreSQL to come up (see [`DbOptions::connect_retry`]),
+    /// and runs the migrations. Instances starting together run them once: sqlx holds an
+    /// advisory lock on PostgreSQL (and SQLite has one writer), and each migration is
+    /// recorded in `_sqlx_migrations`.
+    pub async fn connect_with(url: &str, options: &DbOptions) -> anyhow::Result<Self> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -57,8 +70,8 @@ impl Db {
         let db = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url_creating_file(url)?;
-                let read = sqlite_pool(&url, 8).await?;
-                let write = sqlite_pool(&url, 1).await?;
+                let read = sqlite_pool(&url, options.sqlite_readers(), options).await?;
+                let write = sqlite_pool(&url, 1, options).await?;
                 // WAL lets readers run beside the writer; the mode is stored in the file.
                 write.execute("PRAGMA journal_mode = WAL").await?;
                 Self {
@@ -68,12 +81,7 @@ impl Db {
                 }
             }
             Backend::Postgres => {
-                let pool = AnyPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect(url)
-                    .await
-                    .context("cannot connect to PostgreSQL")?;
+                let pool = postgres_pool(url, options).await?;
                 Self {
                     read: pool.clone(),
                     write: pool,
@@ -117,14 +125,48 @@ impl Db {
     }
 }
 
-async fn sqlite_pool(url: &str, max: u32) -> anyhow::Result<AnyPool> {
+/// The PostgreSQL pool, once the server answers: connection failures that may pass by
+/// themselves (not listening yet, starting up) are retried with backoff until
+/// `connect_retry` has passed.
+async fn postgres_pool(url: &str, options: &DbOptions) -> anyhow::Result<AnyPool> {
+    let url = options::postgres_url(url, options)?;
+    let started = std::time::Instant::now();
+    let mut attempt = 0;
+    loop {
+        let connected = AnyPoolOptions::new()
+            .max_connections(options.postgres_connections())
+            .acquire_timeout(options.statement_timeout)
+            .connect(&url)
+            .await;
+        match connected {
+            Ok(pool) => return Ok(pool),
+            Err(e) if options::is_transient(&e) && started.elapsed() < options.connect_retry => {
+                let wait = options::backoff(attempt);
+                tracing::warn!(
+                    error = %e,
+                    retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    "PostgreSQL does not answer yet"
+                );
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("cannot connect to PostgreSQL")),
+        }
+    }
+}
+
+async fn sqlite_pool(url: &str, max: u32, options: &DbOptions) -> anyhow::Result<AnyPool> {
+    let busy_timeout = format!("PRAGMA busy_timeout = {}", options.statement_timeout_ms());
     AnyPoolOptions::new()
-        .max_connections(max)
-        .acquire_timeout(Duration::from_secs(30))
+        .max_connections(max.max(1))
+        // Writers queue for the one writing connection: a request waits for it as long as
+        // a statement may wait for the file's lock, and as long again for its turn.
+        .acquire_timeout(options.statement_timeout.saturating_mul(3))
         // A SQLite connection is a file handle in this process: nothing can cut it, so
         // pinging it before each query only costs a round trip to its worker thread.
         .test_before_acquire(false)
-        .after_connect(|conn, _| {
+        .after_connect(move |conn, _| {
+            let busy_timeout = busy_timeout.clone();
             Box::pin(async move {
                 // Foreign keys are off by default in SQLite; the schema relies on cascades.
                 // NORMAL is durable across application crashes under WAL; only a power
@@ -132,10 +174,11 @@ async fn sqlite_pool(url: &str, max: u32) -> anyhow::Result<AnyPool> {
                 // mmap and a 32 MiB page cache per connection let reads skip the
                 // read() calls that otherwise dominate a small query.
                 conn.execute(
-                    "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; \
+                    "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
                      PRAGMA mmap_size = 268435456; PRAGMA cache_size = -32768",
                 )
-                    .await?;
+                .await?;
+                conn.execute(busy_timeout.as_str()).await?;
                 Ok(())
             })
         })

@@ -36,7 +36,7 @@ async fn request_reset(
     let email = v.check("email", Email::parse(&request.email));
     v.finish()?;
     let email = email.expect("validated");
-    reset::request(&state, &client, &email)?;
+    reset::request(&state, &client, &email).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -46,6 +46,22 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// A server this process did not start, at `address` on `database_url` (the
+    /// two-instance topology that `cargo xtask test` sets up).
+    pub fn external(address: &str, database_url: &str) -> TestApp {
+        TestApp {
+            address: address.trim_end_matches('/').to_owned(),
+            database_url: database_url.to_owned(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("HTTP client"),
+            _dir: tempfile::tempdir().expect("temporary folder"),
+        }
+    }
+}
+
 async fn start(
     dir: tempfile::TempDir,
     database_url: String,
@@ -85,7 +101,8 @@ async fn start(
     }
 }
 
-async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
+/// A fresh, empty database: a SQLite file in `dir`, or a new PostgreSQL database.
+pub async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
     match std::env::var("TEST_POSTGRES_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!(

@@ -8,6 +8,28 @@ async fn health_reports_ok_with_the_database_answering() {
     let answer = app.get("/api/health").send().await;
     answer.assert_status(200);
     assert_eq!(answer.body["status"], "ok");
+    let database = &answer.body["database"];
+    let backend = if app.database_url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(database["backend"], backend);
+    assert_eq!(database["answered"], true);
+    assert!(database["latency_ms"].is_u64());
+    assert!(database["connections"].as_u64().unwrap() >= 1);
+    assert_eq!(
+        database["max_connections"],
+        if backend == "postgres" { 16 } else { 8 }
+    );
+}
+
+#[tokio::test]
+async fn health_reports_the_configured_pool_size() {
+    let app = crate::helpers::spawn_app_with(&[("DATABASE_MAX_CONNECTIONS", "3")]).await;
+    let answer = app.get("/api/health").send().await;
+    answer.assert_status(200);
+    assert_eq!(answer.body["database"]["max_connections"], 3);
 }
 
 #[tokio::test]
