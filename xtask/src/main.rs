@@ -10,6 +10,7 @@ mod build;
 mod compress;
 mod pg;
 mod proc;
+mod robust;
 mod serve;
 mod size;
 mod split;
@@ -27,7 +28,8 @@ Commands:
            on http://127.0.0.1:8080 (PORT, HOST, DATABASE_URL, ... override).
              --no-build       serve what is already built
   test     Every check and test; non-zero exit if any fails. Stages, in order:
-           setup fmt clippy clippy-wasm native postgres wasm spa size server tsc e2e
+           setup fmt clippy clippy-wasm native postgres wasm spa size server schemathesis
+           crash outage hostile tsc e2e
              --only a,b       run only these stages (plus the stages they need)
              --skip a,b       leave these stages out
              --fail-fast      stop at the first failing stage (default: run the rest

@@ -111,6 +111,43 @@ const STAGES: &[Stage] = &[
         run: server,
     },
     Stage {
+        name: "schemathesis",
+        about: "schemathesis --checks all (and the stateful phase) against the release server",
+        deps: &["server"],
+        needs: || Needs {
+            schemathesis: true,
+            ..Needs::default()
+        },
+        run: crate::robust::schemathesis::run,
+    },
+    Stage {
+        name: "crash",
+        about: "kill -9 during writes (SQLite, PostgreSQL), SIGTERM with requests in flight",
+        deps: &["server"],
+        needs: || Needs {
+            postgres: true,
+            ..Needs::default()
+        },
+        run: crate::robust::crash::run,
+    },
+    Stage {
+        name: "outage",
+        about: "PostgreSQL stopped and started again, a full disk under SQLite: 503 and recovery",
+        deps: &["server"],
+        needs: || Needs {
+            postgres: true,
+            ..Needs::default()
+        },
+        run: crate::robust::outage::run,
+    },
+    Stage {
+        name: "hostile",
+        about: "slow-loris, slow bodies, idle connections and huge headers against the release server",
+        deps: &["server"],
+        needs: Needs::default,
+        run: crate::robust::hostile::run,
+    },
+    Stage {
         name: "tsc",
         about: "type-check the Playwright specs and config",
         deps: &[],

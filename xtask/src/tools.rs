@@ -13,6 +13,9 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const WASM_SPLIT_VERSION: &str = "0.2.3";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The API fuzzer of the `schemathesis` stage, from PyPI into a virtual environment under
+/// the target directory. Pinned: its checks and flags change between versions.
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
 
 /// What a command needs installed.
 #[derive(Clone, Debug, Default)]
@@ -26,6 +29,7 @@ pub struct Needs {
     pub chromium: bool,
     pub postgres: bool,
     pub wrk: bool,
+    pub schemathesis: bool,
 }
 
 impl Needs {
@@ -52,6 +56,7 @@ impl Needs {
         self.chromium |= other.chromium;
         self.postgres |= other.postgres;
         self.wrk |= other.wrk;
+        self.schemathesis |= other.schemathesis;
     }
 }
 
@@ -102,6 +107,11 @@ pub fn ensure(ctx: &Ctx, needs: &Needs) -> Result<()> {
     }
     if needs.wrk {
         step("wrk (Debian)", || apt.ensure(ctx, &["wrk"]))?;
+    }
+    if needs.schemathesis {
+        step(&format!("schemathesis {SCHEMATHESIS_VERSION} (PyPI)"), || {
+            schemathesis(ctx)
+        })?;
     }
     Ok(())
 }
@@ -319,4 +329,30 @@ pub fn postgres_bin() -> Option<PathBuf> {
         .collect();
     found.sort();
     found.pop().map(|(_, bin)| bin)
+}
+
+/// The `st` command of the project's schemathesis, in `<target>/schemathesis-venv`.
+pub fn schemathesis_bin(ctx: &Ctx) -> PathBuf {
+    ctx.target_dir().join("schemathesis-venv/bin/st")
+}
+
+/// A virtual environment of its own (`python3 -m venv`), with schemathesis from PyPI.
+fn schemathesis(ctx: &Ctx) -> Result<bool> {
+    let st = schemathesis_bin(ctx);
+    let wanted = format!("version {SCHEMATHESIS_VERSION}");
+    if proc::probe(ctx.cmd(&st).arg("--version")).is_some_and(|v| v.contains(&wanted)) {
+        return Ok(false);
+    }
+    let venv = ctx.target_dir().join("schemathesis-venv");
+    let python = ctx
+        .which("python3")
+        .context("python3 is missing: it runs schemathesis")?;
+    proc::run(ctx.cmd(python).args(["-m", "venv"]).arg(&venv))?;
+    proc::run(ctx.cmd(venv.join("bin/pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+    ]))?;
+    Ok(true)
 }

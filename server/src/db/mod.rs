@@ -190,3 +190,33 @@ pub fn micros(d: Duration) -> i64 {
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
+
+/// Whether a database error means the database is away or cannot write right now (a
+/// lost connection, a pool with no connection to give, a full disk), so the request may
+/// succeed if tried again later: a 503, not a 500.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            let Some(code) = d.code() else {
+                return false;
+            };
+            if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // Primary result codes (the low byte of an extended one): BUSY, IOERR,
+                // FULL, CANTOPEN.
+                code.parse::<i64>()
+                    .is_ok_and(|c| matches!(c & 0xff, 5 | 10 | 13 | 14))
+            } else {
+                // SQLSTATE classes: 08 connection exception, 53 insufficient resources
+                // (disk full, out of memory, too many connections), 57P operator
+                // intervention (the server shutting down or starting).
+                code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+            }
+        }
+        _ => false,
+    }
+}
