@@ -148,6 +148,13 @@ const STAGES: &[Stage] = &[
         run: crate::robust::hostile::run,
     },
     Stage {
+        name: "soak",
+        about: "a 1-minute mixed workload at 16 connections (SQLite): no unexpected status, no broken refresh chain",
+        deps: &["server"],
+        needs: Needs::default,
+        run: soak,
+    },
+    Stage {
         name: "tsc",
         about: "type-check the Playwright specs and config",
         deps: &[],
@@ -570,6 +577,17 @@ fn size(ctx: &Ctx) -> Result<Counts> {
 
 fn server(ctx: &Ctx) -> Result<Counts> {
     build::server(ctx, true)?;
+    Ok(Counts::default())
+}
+
+fn soak(ctx: &Ctx) -> Result<Counts> {
+    let opts = crate::bench::soak::Options {
+        minutes: 1.0,
+        databases: vec!["sqlite".into()],
+    };
+    if !crate::bench::soak::run(ctx, &opts)? {
+        bail!("the soak saw unexpected statuses or broken refresh chains");
+    }
     Ok(Counts::default())
 }
 

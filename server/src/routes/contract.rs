@@ -87,11 +87,17 @@ fn constrain_schemas(doc: &mut Value) {
             schema.insert("additionalProperties".into(), Value::Bool(false));
         }
     }
-    // A new password or email needs the current password.
+    // A new password or email needs the current password (a `null` is no change).
     if let Some(schema) = schemas["UpdateMe"].as_object_mut() {
+        let needs_old_password = |field: &str| {
+            json!({
+                "if": { "required": [field], "properties": { field: { "type": "string" } } },
+                "then": { "required": ["old_password"], "properties": { "old_password": { "type": "string" } } },
+            })
+        };
         schema.insert(
-            "dependentRequired".into(),
-            json!({ "password": ["old_password"], "email": ["old_password"] }),
+            "allOf".into(),
+            json!([needs_old_password("password"), needs_old_password("email")]),
         );
     }
     // Exactly one of `code` and `recovery_code` (a `null` counts as absent).

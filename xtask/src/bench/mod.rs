@@ -5,6 +5,7 @@
 //! plan); each run works on a copy, so runs do not drift as sessions pile up.
 
 mod seed;
+pub mod soak;
 pub mod web;
 mod wrk;
 
