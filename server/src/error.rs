@@ -288,6 +288,25 @@ mod tests {
     }
 
     #[test]
+    fn a_database_out_of_reach_is_a_503_to_retry() {
+        for e in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        ] {
+            let wrapped = ApiError::Internal(anyhow::Error::new(e).context("loading the feed"));
+            let response = wrapped.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(
+                response.headers()[header::RETRY_AFTER],
+                DATABASE_RETRY_AFTER_SECS.to_string()
+            );
+        }
+        let response = ApiError::from(sqlx::Error::RowNotFound).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
     fn failed_basic_login_asks_for_a_form_not_a_browser_dialog() {
         let response = ApiError::BadCredentials.into_response();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
