@@ -21,8 +21,8 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -49,19 +49,14 @@ pub async fn serve(
     router: Router,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: what browsers speak without TLS, and what reverse proxies speak to
+    // their backends. (HTTP/2 without TLS would need its own limits and timers.)
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
         .max_buf_size(MAX_HEADER_BYTES)
         .max_headers(MAX_HEADERS);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(u32::try_from(MAX_HEADER_BYTES).unwrap_or(u32::MAX))
-        .keep_alive_interval(Some(Duration::from_secs(30)))
-        .keep_alive_timeout(HEADER_TIMEOUT);
     let builder = Arc::new(builder);
     let slots = Arc::new(Semaphore::new(max_connections()));
     // Dropping `stopping_rx` tells every connection to finish; each connection holds a
@@ -106,7 +101,7 @@ pub async fn serve(
         let stopping_tx = Arc::clone(&stopping_tx);
         let done_rx = done_rx.clone();
         tokio::spawn(async move {
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             let stopping = stopping_tx.closed();
             tokio::pin!(stopping);

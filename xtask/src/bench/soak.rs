@@ -193,7 +193,7 @@ fn soak(ctx: &Ctx, url: &str, dir: &std::path::Path, label: &str, minutes: f64) 
         let handles: Vec<_> = workers
             .into_iter()
             .map(|mut worker| {
-                let (base, stats, stop) = (&base, &stats, &stop);
+                let (base, stats) = (&base, &stats);
                 s.spawn(move || {
                     let agent = agent();
                     let mut local = Stats::default();
@@ -216,7 +216,6 @@ fn soak(ctx: &Ctx, url: &str, dir: &std::path::Path, label: &str, minutes: f64) 
                         *shared.unexpected.entry(k).or_default() += v;
                     }
                     shared.broken_chains += local.broken_chains;
-                    let _ = stop;
                 })
             })
             .collect();
@@ -301,7 +300,7 @@ fn step(agent: &ureq::Agent, base: &str, w: &mut Worker, kind: Kind, stats: &mut
                 .delete(format!("{base}/api/tokens"))
                 .header("Authorization", &bearer)
                 .header("Content-Type", "application/json")
-                .send_empty()?;
+                .call()?;
             expect(&resp, 204)?;
             w.session = login(agent, base, &w.name)?;
         }

@@ -51,13 +51,13 @@ struct WriterLog {
     /// Whether the writer follows its neighbour, as last acknowledged.
     follows: bool,
     session: Option<Session>,
-    in_flight: Option<Write_>,
+    in_flight: Option<Op>,
     /// Statuses no write should get, and transport errors before the kill.
     unexpected: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
-enum Write_ {
+enum Op {
     Post(String),
     Follow(bool),
     Refresh,
@@ -69,7 +69,7 @@ fn random_below(n: u64) -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let mut x = u64::from(nanos) ^ (u64::from(std::process::id()) << 32) | 1;
+    let mut x = (u64::from(nanos) ^ (u64::from(std::process::id()) << 32)) | 1;
     // xorshift64*
     x ^= x >> 12;
     x ^= x << 25;
@@ -156,7 +156,7 @@ fn kill_during_writes(ctx: &Ctx, url: &str, dir: &std::path::Path, sqlite: bool)
                 continue;
             }
             match &log.in_flight {
-                Some(Write_::Post(sent)) if sent == text => in_flight_seen += 1,
+                Some(Op::Post(sent)) if sent == text => in_flight_seen += 1,
                 _ => bail!("writer {w}: post {id} ({text:?}) was never acknowledged nor in flight"),
             }
         }
@@ -167,7 +167,7 @@ fn kill_during_writes(ctx: &Ctx, url: &str, dir: &std::path::Path, sqlite: bool)
         // Follows: as acknowledged, or as the request in flight wanted.
         let follows = following(&agent, &base, &reader.access, ids[(w + 1) % WRITERS])?;
         let allowed = match log.in_flight {
-            Some(Write_::Follow(wanted)) => follows == log.follows || follows == wanted,
+            Some(Op::Follow(wanted)) => follows == log.follows || follows == wanted,
             _ => follows == log.follows,
         };
         ensure!(
@@ -208,26 +208,26 @@ fn writer(
     for i in 0u64.. {
         let session = log.session.clone().expect("a session");
         let op = match i % 3 {
-            0 => Write_::Post(format!("writer {w}, post {i}")),
-            1 => Write_::Follow(!log.follows),
-            _ => Write_::Refresh,
+            0 => Op::Post(format!("writer {w}, post {i}")),
+            1 => Op::Follow(!log.follows),
+            _ => Op::Refresh,
         };
         log.in_flight = Some(op.clone());
         let bearer = format!("Bearer {}", session.access);
         let result = match &op {
-            Write_::Post(text) => agent
+            Op::Post(text) => agent
                 .post(format!("{base}/api/posts"))
                 .header("Authorization", &bearer)
                 .send_json(wire::PostText { text: text.clone() }),
-            Write_::Follow(true) => agent
+            Op::Follow(true) => agent
                 .post(format!("{base}/api/me/following/{neighbour}"))
                 .header("Authorization", &bearer)
                 .send_empty(),
-            Write_::Follow(false) => agent
+            Op::Follow(false) => agent
                 .delete(format!("{base}/api/me/following/{neighbour}"))
                 .header("Authorization", &bearer)
                 .call(),
-            Write_::Refresh => refresh(&agent, base, &session.refresh),
+            Op::Refresh => refresh(&agent, base, &session.refresh),
         };
         let mut resp = match result {
             Ok(resp) => resp,
@@ -240,7 +240,7 @@ fn writer(
         };
         let status = resp.status().as_u16();
         match (&op, status) {
-            (Write_::Post(text), 201) => match resp.body_mut().read_json::<wire::Post>() {
+            (Op::Post(text), 201) => match resp.body_mut().read_json::<wire::Post>() {
                 Ok(post) => log.posts.push((post.id, text.clone())),
                 Err(e) => {
                     if !killed.load(Ordering::SeqCst) {
@@ -249,8 +249,8 @@ fn writer(
                     return log;
                 }
             },
-            (Write_::Follow(wanted), 204) => log.follows = *wanted,
-            (Write_::Refresh, 200) => {
+            (Op::Follow(wanted), 204) => log.follows = *wanted,
+            (Op::Refresh, 200) => {
                 let Some(cookie) = refresh_cookie(&resp) else {
                     log.unexpected.push("a refresh without a new cookie".into());
                     return log;
