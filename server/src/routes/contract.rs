@@ -48,7 +48,9 @@ fn constrain_schemas(doc: &mut Value) {
         "pattern": limits::NOT_BLANK_PATTERN,
     });
     let totp_code = json!({ "pattern": limits::TOTP_CODE_PATTERN });
-    let schemas = &mut doc["components"]["schemas"];
+    let Some(schemas) = doc.pointer_mut("/components/schemas") else {
+        return;
+    };
     let rules: &[(&str, &str, &Value)] = &[
         ("NewUser", "username", &username),
         ("NewUser", "email", &email),
@@ -65,8 +67,10 @@ fn constrain_schemas(doc: &mut Value) {
         ("TwoFactorLogin", "code", &totp_code),
     ];
     for (schema, field, rule) in rules {
-        let property = &mut schemas[*schema]["properties"][*field];
-        if let (Some(property), Some(rule)) = (property.as_object_mut(), rule.as_object()) {
+        let property = schemas
+            .pointer_mut(&format!("/{schema}/properties/{field}"))
+            .and_then(Value::as_object_mut);
+        if let (Some(property), Some(rule)) = (property, rule.as_object()) {
             property.extend(rule.clone());
         }
     }
@@ -83,12 +87,12 @@ fn constrain_schemas(doc: &mut Value) {
         "PasswordAndCode",
         "TwoFactorLogin",
     ] {
-        if let Some(schema) = schemas[name].as_object_mut() {
+        if let Some(schema) = schemas.get_mut(name).and_then(Value::as_object_mut) {
             schema.insert("additionalProperties".into(), Value::Bool(false));
         }
     }
     // A new password or email needs the current password (a `null` is no change).
-    if let Some(schema) = schemas["UpdateMe"].as_object_mut() {
+    if let Some(schema) = schemas.get_mut("UpdateMe").and_then(Value::as_object_mut) {
         let needs_old_password = |field: &str| {
             json!({
                 "if": { "required": [field], "properties": { field: { "type": "string" } } },
@@ -101,7 +105,10 @@ fn constrain_schemas(doc: &mut Value) {
         );
     }
     // Exactly one of `code` and `recovery_code` (a `null` counts as absent).
-    if let Some(schema) = schemas["TwoFactorLogin"].as_object_mut() {
+    if let Some(schema) = schemas
+        .get_mut("TwoFactorLogin")
+        .and_then(Value::as_object_mut)
+    {
         schema.insert(
             "oneOf".into(),
             json!([
@@ -136,8 +143,9 @@ fn after_rule(path: &str) -> Option<Value> {
 
 fn complete_operation(path: &str, method: &str, op: &mut Map<String, Value>) {
     let mut add: Vec<(u16, &str)> = Vec::new();
-    let bearer = op["security"]
-        .as_array()
+    let bearer = op
+        .get("security")
+        .and_then(Value::as_array)
         .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
     if bearer {
         add.push((401, "No valid access token (`WWW-Authenticate: Bearer`)"));
@@ -258,8 +266,10 @@ fn complete_operation(path: &str, method: &str, op: &mut Map<String, Value>) {
 
 /// The stateful links: a post just written can be read, edited and deleted by its id.
 fn add_links(doc: &mut Value) {
-    let created = &mut doc["paths"]["/api/posts"]["post"]["responses"]["201"];
-    if let Some(created) = created.as_object_mut() {
+    let created = doc
+        .pointer_mut("/paths/~1api~1posts/post/responses/201")
+        .and_then(Value::as_object_mut);
+    if let Some(created) = created {
         let id = json!({ "id": "$response.body#/id" });
         created.insert(
             "links".into(),
@@ -270,8 +280,10 @@ fn add_links(doc: &mut Value) {
             }),
         );
     }
-    let registered = &mut doc["paths"]["/api/users"]["post"]["responses"]["201"];
-    if let Some(registered) = registered.as_object_mut() {
+    let registered = doc
+        .pointer_mut("/paths/~1api~1users/post/responses/201")
+        .and_then(Value::as_object_mut);
+    if let Some(registered) = registered {
         let id = json!({ "id": "$response.body#/id" });
         registered.insert(
             "links".into(),
