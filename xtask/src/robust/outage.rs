@@ -77,53 +77,57 @@ fn postgres_outage(ctx: &Ctx, cluster: &pg::Cluster, dir: &Path) -> Result<()> {
 
     cluster.stop_now()?;
     println!("    PostgreSQL stopped");
-    let requests: [(&str, Box<dyn Fn() -> Result<Response, ureq::Error>>); 4] = [
-        (
-            "GET /api/feed",
-            Box::new(|| {
-                agent
-                    .get(format!("{base}/api/feed"))
-                    .header("Authorization", &bearer)
-                    .call()
-            }),
-        ),
-        ("POST /api/posts", Box::new(|| post("during"))),
-        (
-            "POST /api/tokens",
-            Box::new(|| {
+    let request = |what: &str| -> Result<Response, ureq::Error> {
+        match what {
+            "GET /api/feed" => agent
+                .get(format!("{base}/api/feed"))
+                .header("Authorization", &bearer)
+                .call(),
+            "POST /api/posts" => post("during"),
+            "POST /api/tokens" => {
                 let credentials =
                     crate::bench::base64(format!("outage:{}", super::PASSWORD).as_bytes());
                 agent
                     .post(format!("{base}/api/tokens"))
                     .header("Authorization", format!("Basic {credentials}"))
                     .send_empty()
-            }),
-        ),
-        (
-            "PUT /api/tokens",
-            Box::new(|| {
-                agent
-                    .put(format!("{base}/api/tokens"))
-                    .header("Cookie", format!("refresh_token={}", session.refresh))
-                    .header("Content-Type", "application/json")
-                    .send("{}")
-            }),
-        ),
-    ];
-    // Twice each: the first finds the pooled connections dead, the second finds no
-    // database to connect to.
-    for round in 0..2 {
-        for (what, request) in &requests {
-            let started = Instant::now();
-            let resp = request().with_context(|| format!("{what} while the database is away"))?;
-            let took = started.elapsed();
-            expect_unavailable(resp, what)?;
-            ensure!(
-                took <= REFUSAL_WITHIN,
-                "{what} took {took:?} to be refused (round {round})"
-            );
-            println!("    {what}: 503 in {} ms", took.as_millis());
+            }
+            _ => agent
+                .put(format!("{base}/api/tokens"))
+                .header("Cookie", format!("refresh_token={}", session.refresh))
+                .header("Content-Type", "application/json")
+                .send("{}"),
         }
+    };
+    // Twice, each round's requests side by side: the first round finds the pooled
+    // connections dead, the second finds no database to connect to (and waits for the
+    // pool's acquire timeout).
+    for round in 0..2 {
+        std::thread::scope(|s| -> Result<()> {
+            let handles: Vec<_> = ["GET /api/feed", "POST /api/posts", "POST /api/tokens", "PUT /api/tokens"]
+                .into_iter()
+                .map(|what| {
+                    let request = &request;
+                    s.spawn(move || -> Result<()> {
+                        let started = Instant::now();
+                        let resp = request(what)
+                            .with_context(|| format!("{what} while the database is away"))?;
+                        let took = started.elapsed();
+                        expect_unavailable(resp, what)?;
+                        ensure!(
+                            took <= REFUSAL_WITHIN,
+                            "{what} took {took:?} to be refused (round {round})"
+                        );
+                        println!("    {what}: 503 in {} ms", took.as_millis());
+                        Ok(())
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().map_err(|_| anyhow::anyhow!("a client panicked"))??;
+            }
+            Ok(())
+        })?;
     }
     let health = agent.get(format!("{base}/api/health")).call()?;
     ensure!(health.status().as_u16() == 503, "health says {} without its database", health.status());
