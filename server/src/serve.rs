@@ -101,6 +101,21 @@ pub async fn serve(
         let stopping_tx = Arc::clone(&stopping_tx);
         let done_rx = done_rx.clone();
         tokio::spawn(async move {
+            // hyper's header timer starts with the first byte: a connection that never
+            // sends one is closed here after the same time.
+            let mut first = [0u8; 1];
+            // (And at once when the server stops.)
+            let opened = tokio::select! {
+                peeked = tokio::time::timeout(HEADER_TIMEOUT, stream.peek(&mut first)) => {
+                    matches!(peeked, Ok(Ok(n)) if n > 0)
+                }
+                () = stopping_tx.closed() => false,
+            };
+            if !opened {
+                drop(slot);
+                drop(done_rx);
+                return;
+            }
             let connection = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             let stopping = stopping_tx.closed();

