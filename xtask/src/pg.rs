@@ -82,12 +82,12 @@ impl Cluster {
         )
     }
 
-    /// Stops the cluster at once, as a crash would (`--mode=immediate`): every client
-    /// loses its connections.
+    /// Stops the cluster at once (`--mode=fast`): every client loses its connections. Not
+    /// `immediate`: with durability off, that would also lose the last commits.
     pub fn stop_now(&self) -> Result<()> {
         proc::run(
             self.pg("pg_ctl")
-                .args(["stop", "--mode=immediate", "--wait", "--silent", "-D"])
+                .args(["stop", "--mode=fast", "--wait", "--silent", "-D"])
                 .arg(self.dir.join("data")),
         )
     }

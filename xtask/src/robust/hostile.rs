@@ -196,7 +196,6 @@ fn slow_clients(addr: &str, others: &Bystander, access: &str) -> Result<()> {
 
 fn idle_connections(server: &Server, addr: &str, others: &Bystander) -> Result<()> {
     let before = server.rss_kib().context("the server's memory")?;
-    let started = Instant::now();
     let mut idle = Vec::with_capacity(IDLE);
     for i in 0..IDLE {
         idle.push(
@@ -206,6 +205,7 @@ fn idle_connections(server: &Server, addr: &str, others: &Bystander) -> Result<(
     }
     // One answered request after them all: the server has accepted every one before it.
     others.check(&format!("beside {IDLE} idle connections"))?;
+    let started = Instant::now();
     let during = server.rss_kib().context("the server's memory")?;
     let grown = during.saturating_sub(before) * 1024;
     println!(

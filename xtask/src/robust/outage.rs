@@ -258,7 +258,7 @@ fn full_disk(ctx: &Ctx, dir: &Path) -> Result<()> {
             }
         }
     }
-    ensure!(refused == 5, "the full disk never refused a write");
+    ensure!(refused > 0, "the full disk never refused a write");
     let feed = agent
         .get(format!("{base}/api/feed"))
         .header("Authorization", &bearer)
