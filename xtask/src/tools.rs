@@ -109,9 +109,10 @@ pub fn ensure(ctx: &Ctx, needs: &Needs) -> Result<()> {
         step("wrk (Debian)", || apt.ensure(ctx, &["wrk"]))?;
     }
     if needs.schemathesis {
-        step(&format!("schemathesis {SCHEMATHESIS_VERSION} (PyPI)"), || {
-            schemathesis(ctx)
-        })?;
+        step(
+            &format!("schemathesis {SCHEMATHESIS_VERSION} (PyPI)"),
+            || schemathesis(ctx),
+        )?;
     }
     Ok(())
 }

@@ -151,7 +151,9 @@ fn complete_operation(path: &str, method: &str, op: &mut Map<String, Value>) {
         add.push((401, "No valid access token (`WWW-Authenticate: Bearer`)"));
     }
     if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
-        params.retain(|p| !(p["in"] == "query" && p["name"] == "after" && after_rule(path).is_none()));
+        params.retain(|p| {
+            !(p["in"] == "query" && p["name"] == "after" && after_rule(path).is_none())
+        });
         let mut query = false;
         let mut in_path = false;
         for p in params.iter_mut() {
@@ -199,7 +201,10 @@ fn complete_operation(path: &str, method: &str, op: &mut Map<String, Value>) {
             ));
         }
         if in_path {
-            add.push((404, "No such resource, or a path parameter of the wrong type"));
+            add.push((
+                404,
+                "No such resource, or a path parameter of the wrong type",
+            ));
         }
     }
     let logout = path == "/api/tokens" && method == "delete";

@@ -180,14 +180,20 @@ fn soak(ctx: &Ctx, url: &str, dir: &std::path::Path, label: &str, minutes: f64) 
             while !stop.load(Ordering::Relaxed) {
                 if start.elapsed() >= next {
                     if let Some(kib) = robust::rss_kib(pid) {
-                        memory.lock().unwrap().push((start.elapsed().as_secs(), kib));
+                        memory
+                            .lock()
+                            .unwrap()
+                            .push((start.elapsed().as_secs(), kib));
                     }
                     next += MEMORY_EVERY;
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }
             if let Some(kib) = robust::rss_kib(pid) {
-                memory.lock().unwrap().push((start.elapsed().as_secs(), kib));
+                memory
+                    .lock()
+                    .unwrap()
+                    .push((start.elapsed().as_secs(), kib));
             }
         });
         let handles: Vec<_> = workers
@@ -205,7 +211,10 @@ fn soak(ctx: &Ctx, url: &str, dir: &std::path::Path, label: &str, minutes: f64) 
                         let at = u32::try_from(start.elapsed().as_secs()).unwrap_or(u32::MAX);
                         local.samples.entry(kind).or_default().push((at, micros));
                         if let Err(e) = result {
-                            *local.unexpected.entry(format!("{kind:?}: {e:#}")).or_default() += 1;
+                            *local
+                                .unexpected
+                                .entry(format!("{kind:?}: {e:#}"))
+                                .or_default() += 1;
                         }
                     }
                     let mut shared = stats.lock().unwrap();
@@ -232,7 +241,13 @@ fn soak(ctx: &Ctx, url: &str, dir: &std::path::Path, label: &str, minutes: f64) 
 }
 
 /// One request of `kind`; an error names a status the workload did not expect.
-fn step(agent: &ureq::Agent, base: &str, w: &mut Worker, kind: Kind, stats: &mut Stats) -> Result<()> {
+fn step(
+    agent: &ureq::Agent,
+    base: &str,
+    w: &mut Worker,
+    kind: Kind,
+    stats: &mut Stats,
+) -> Result<()> {
     let bearer = format!("Bearer {}", w.session.access);
     let expect = |resp: &ureq::http::Response<ureq::Body>, want: u16| -> Result<()> {
         let got = resp.status().as_u16();
@@ -268,7 +283,10 @@ fn step(agent: &ureq::Agent, base: &str, w: &mut Worker, kind: Kind, stats: &mut
             let resp = if w.following[i] {
                 agent.delete(url).header("Authorization", &bearer).call()?
             } else {
-                agent.post(url).header("Authorization", &bearer).send_empty()?
+                agent
+                    .post(url)
+                    .header("Authorization", &bearer)
+                    .send_empty()?
             };
             expect(&resp, 204)?;
             w.following[i] = !w.following[i];
@@ -310,11 +328,12 @@ fn step(agent: &ureq::Agent, base: &str, w: &mut Worker, kind: Kind, stats: &mut
             register(agent, base, &name)?;
         }
         Kind::Reset => {
-            let resp = agent
-                .post(format!("{base}/api/tokens/reset"))
-                .send_json(wire::ResetRequest {
-                    email: format!("{}@example.com", w.name),
-                })?;
+            let resp =
+                agent
+                    .post(format!("{base}/api/tokens/reset"))
+                    .send_json(wire::ResetRequest {
+                        email: format!("{}@example.com", w.name),
+                    })?;
             expect(&resp, 204)?;
         }
     }
@@ -330,7 +349,10 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 }
 
 fn report(label: &str, elapsed: f64, stats: &Stats, memory: &[(u64, u64)]) -> Outcome {
-    println!("\nsoak: {label}, {:.1} min, {CONNECTIONS} connections", elapsed / 60.0);
+    println!(
+        "\nsoak: {label}, {:.1} min, {CONNECTIONS} connections",
+        elapsed / 60.0
+    );
     println!(
         "  {:10} {:>9} {:>9} {:>9} {:>9}",
         "kind", "requests", "req/s", "p50 ms", "p99 ms"
@@ -350,7 +372,12 @@ fn report(label: &str, elapsed: f64, stats: &Stats, memory: &[(u64, u64)]) -> Ou
         all.extend(samples);
     }
     let total = all.len();
-    println!("  {:10} {:>9} {:>9.1}", "all", total, total as f64 / elapsed);
+    println!(
+        "  {:10} {:>9} {:>9.1}",
+        "all",
+        total,
+        total as f64 / elapsed
+    );
     // The first and the last minute (or the first and last fifth of a shorter run).
     let window = (elapsed / 5.0).min(60.0);
     let minute = |from: f64, to: f64| {

@@ -233,7 +233,8 @@ fn writer(
             Ok(resp) => resp,
             Err(e) => {
                 if !killed.load(Ordering::SeqCst) {
-                    log.unexpected.push(format!("{op:?} failed before the kill: {e}"));
+                    log.unexpected
+                        .push(format!("{op:?} failed before the kill: {e}"));
                 }
                 return log;
             }
@@ -364,10 +365,7 @@ fn sigterm_in_flight(ctx: &Ctx, dir: &std::path::Path) -> Result<()> {
         let mut conn = TcpStream::connect(&addr)?;
         conn.set_read_timeout(Some(Duration::from_secs(60)))?;
         // A complete exchange first: the server has accepted this connection.
-        write!(
-            conn,
-            "GET /api/health HTTP/1.1\r\nHost: {addr}\r\n\r\n"
-        )?;
+        write!(conn, "GET /api/health HTTP/1.1\r\nHost: {addr}\r\n\r\n")?;
         let health = http::read_response(&mut conn)?;
         ensure!(health.status == 200, "health answered {}", health.status);
         // Then a post whose body the client holds back until the handler asks for it
@@ -420,7 +418,10 @@ fn sigterm_in_flight(ctx: &Ctx, dir: &std::path::Path) -> Result<()> {
     }
     let mut guard = server.guard.take().context("no server")?;
     let exit = guard.child.wait()?;
-    ensure!(exit.success(), "the server exited with {exit} after SIGTERM");
+    ensure!(
+        exit.success(),
+        "the server exited with {exit} after SIGTERM"
+    );
     println!("    {IN_FLIGHT} requests in flight finished; new connections refused; exit {exit}");
     // And what they wrote is there.
     server.restart(ctx)?;

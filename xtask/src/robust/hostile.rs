@@ -87,10 +87,7 @@ impl Bystander {
                 "GET {path} {what}: {}",
                 resp.status()
             );
-            ensure!(
-                took <= ANSWER_WITHIN,
-                "GET {path} {what} took {took:?}"
-            );
+            ensure!(took <= ANSWER_WITHIN, "GET {path} {what} took {took:?}");
         }
         Ok(())
     }
@@ -182,8 +179,8 @@ fn slow_clients(addr: &str, others: &Bystander, access: &str) -> Result<()> {
             answer.status,
             String::from_utf8_lossy(&answer.body)
         );
-        let error: wire::ErrorBody = serde_json::from_slice(&answer.body)
-            .context("a 408 without the JSON error body")?;
+        let error: wire::ErrorBody =
+            serde_json::from_slice(&answer.body).context("a 408 without the JSON error body")?;
         ensure!(error.code == 408, "408 body code {}", error.code);
     }
     println!(
@@ -199,8 +196,7 @@ fn idle_connections(server: &Server, addr: &str, others: &Bystander) -> Result<(
     let mut idle = Vec::with_capacity(IDLE);
     for i in 0..IDLE {
         idle.push(
-            TcpStream::connect(addr)
-                .with_context(|| format!("opening idle connection {i}"))?,
+            TcpStream::connect(addr).with_context(|| format!("opening idle connection {i}"))?,
         );
     }
     // One answered request after them all: the server has accepted every one before it.
@@ -277,7 +273,9 @@ fn big_heads(server: &Server, addr: &str, others: &Bystander) -> Result<()> {
             Err(e) => bail!("a huge head got no answer: {e:#}"),
         }
     }
-    println!("    {BIG_HEADS} huge heads refused with 431; server memory {before} KiB -> {after} KiB");
+    println!(
+        "    {BIG_HEADS} huge heads refused with 431; server memory {before} KiB -> {after} KiB"
+    );
     ensure!(
         after.saturating_sub(before) < 16 * 1024,
         "the server grew by {} KiB for {BIG_HEADS} heads of 1 MiB",

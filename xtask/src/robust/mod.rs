@@ -41,10 +41,7 @@ impl Server {
     ) -> Result<Server> {
         let bin = build::server_bin(ctx);
         if !bin.is_file() {
-            bail!(
-                "{} is missing: the `server` stage builds it",
-                bin.display()
-            );
+            bail!("{} is missing: the `server` stage builds it", bin.display());
         }
         let port = proc::free_port()?;
         let mut server = Server {

@@ -51,11 +51,13 @@ fn expect_unavailable(mut resp: Response, what: &str) -> Result<()> {
     let body = resp.body_mut().read_to_string().unwrap_or_default();
     ensure!(status == 503, "{what}: expected 503, got {status}: {body}");
     ensure!(
-        retry_after.as_deref().is_some_and(|v| v.parse::<u64>().is_ok()),
+        retry_after
+            .as_deref()
+            .is_some_and(|v| v.parse::<u64>().is_ok()),
         "{what}: a 503 without a Retry-After in seconds"
     );
-    let error: wire::ErrorBody =
-        serde_json::from_str(&body).with_context(|| format!("{what}: not the JSON error body: {body}"))?;
+    let error: wire::ErrorBody = serde_json::from_str(&body)
+        .with_context(|| format!("{what}: not the JSON error body: {body}"))?;
     ensure!(error.code == 503, "{what}: body code {}", error.code);
     Ok(())
 }
@@ -73,7 +75,10 @@ fn postgres_outage(ctx: &Ctx, cluster: &pg::Cluster, dir: &Path) -> Result<()> {
             .header("Authorization", &bearer)
             .send_json(wire::PostText { text: text.into() })
     };
-    ensure!(post("before")?.status().as_u16() == 201, "a post before the outage");
+    ensure!(
+        post("before")?.status().as_u16() == 201,
+        "a post before the outage"
+    );
 
     cluster.stop_now()?;
     println!("    PostgreSQL stopped");
@@ -104,35 +109,51 @@ fn postgres_outage(ctx: &Ctx, cluster: &pg::Cluster, dir: &Path) -> Result<()> {
     // pool's acquire timeout).
     for round in 0..2 {
         std::thread::scope(|s| -> Result<()> {
-            let handles: Vec<_> = ["GET /api/feed", "POST /api/posts", "POST /api/tokens", "PUT /api/tokens"]
-                .into_iter()
-                .map(|what| {
-                    let request = &request;
-                    s.spawn(move || -> Result<()> {
-                        let started = Instant::now();
-                        let resp = request(what)
-                            .with_context(|| format!("{what} while the database is away"))?;
-                        let took = started.elapsed();
-                        expect_unavailable(resp, what)?;
-                        ensure!(
-                            took <= REFUSAL_WITHIN,
-                            "{what} took {took:?} to be refused (round {round})"
-                        );
-                        println!("    {what}: 503 in {} ms", took.as_millis());
-                        Ok(())
-                    })
+            let handles: Vec<_> = [
+                "GET /api/feed",
+                "POST /api/posts",
+                "POST /api/tokens",
+                "PUT /api/tokens",
+            ]
+            .into_iter()
+            .map(|what| {
+                let request = &request;
+                s.spawn(move || -> Result<()> {
+                    let started = Instant::now();
+                    let resp = request(what)
+                        .with_context(|| format!("{what} while the database is away"))?;
+                    let took = started.elapsed();
+                    expect_unavailable(resp, what)?;
+                    ensure!(
+                        took <= REFUSAL_WITHIN,
+                        "{what} took {took:?} to be refused (round {round})"
+                    );
+                    println!("    {what}: 503 in {} ms", took.as_millis());
+                    Ok(())
                 })
-                .collect();
+            })
+            .collect();
             for h in handles {
-                h.join().map_err(|_| anyhow::anyhow!("a client panicked"))??;
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("a client panicked"))??;
             }
             Ok(())
         })?;
     }
     let health = agent.get(format!("{base}/api/health")).call()?;
-    ensure!(health.status().as_u16() == 503, "health says {} without its database", health.status());
     ensure!(
-        server.guard.as_mut().context("no server")?.child.try_wait()?.is_none(),
+        health.status().as_u16() == 503,
+        "health says {} without its database",
+        health.status()
+    );
+    ensure!(
+        server
+            .guard
+            .as_mut()
+            .context("no server")?
+            .child
+            .try_wait()?
+            .is_none(),
         "the server died while its database was away"
     );
 
@@ -142,11 +163,18 @@ fn postgres_outage(ctx: &Ctx, cluster: &pg::Cluster, dir: &Path) -> Result<()> {
     // server must be healthy again without a restart once the database answers.
     let deadline = Instant::now() + REFUSAL_WITHIN;
     loop {
-        let status = agent.get(format!("{base}/api/health")).call()?.status().as_u16();
+        let status = agent
+            .get(format!("{base}/api/health"))
+            .call()?
+            .status()
+            .as_u16();
         if status == 200 {
             break;
         }
-        ensure!(Instant::now() < deadline, "still unhealthy {REFUSAL_WITHIN:?} after PostgreSQL came back");
+        ensure!(
+            Instant::now() < deadline,
+            "still unhealthy {REFUSAL_WITHIN:?} after PostgreSQL came back"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let mut resp = post("after")?;
@@ -160,13 +188,21 @@ fn postgres_outage(ctx: &Ctx, cluster: &pg::Cluster, dir: &Path) -> Result<()> {
         .get(format!("{base}/api/feed"))
         .header("Authorization", &bearer)
         .call()?;
-    ensure!(feed.status().as_u16() == 200, "the feed after the outage: {}", feed.status());
+    ensure!(
+        feed.status().as_u16() == 200,
+        "the feed after the outage: {}",
+        feed.status()
+    );
     let resp = agent
         .put(format!("{base}/api/tokens"))
         .header("Cookie", format!("refresh_token={}", session.refresh))
         .header("Content-Type", "application/json")
         .send("{}")?;
-    ensure!(resp.status().as_u16() == 200, "the refresh token after the outage: {}", resp.status());
+    ensure!(
+        resp.status().as_u16() == 200,
+        "the refresh token after the outage: {}",
+        resp.status()
+    );
     println!("    recovered without a restart");
     Ok(())
 }
@@ -231,7 +267,10 @@ fn full_disk(ctx: &Ctx, dir: &Path) -> Result<()> {
     let mut acked: Vec<String> = Vec::new();
     for i in 0..20 {
         let text = format!("before the disk filled up, {i}");
-        ensure!(post(text.clone())?.status().as_u16() == 201, "post {i} before");
+        ensure!(
+            post(text.clone())?.status().as_u16() == 201,
+            "post {i} before"
+        );
         acked.push(text);
     }
     fill(&disk.join("filler"))?;
@@ -263,13 +302,21 @@ fn full_disk(ctx: &Ctx, dir: &Path) -> Result<()> {
         .get(format!("{base}/api/feed"))
         .header("Authorization", &bearer)
         .call()?;
-    ensure!(feed.status().as_u16() == 200, "reading on a full disk: {}", feed.status());
+    ensure!(
+        feed.status().as_u16() == 200,
+        "reading on a full disk: {}",
+        feed.status()
+    );
     println!("    writes refused with 503, reads answered");
 
     std::fs::remove_file(disk.join("filler"))?;
     let text = "after space came back".to_owned();
     let resp = post(text.clone())?;
-    ensure!(resp.status().as_u16() == 201, "a post after space came back: {}", resp.status());
+    ensure!(
+        resp.status().as_u16() == 201,
+        "a post after space came back: {}",
+        resp.status()
+    );
     acked.push(text);
     println!("    writes work again without a restart");
 
@@ -285,10 +332,18 @@ fn full_disk(ctx: &Ctx, dir: &Path) -> Result<()> {
     let mut texts = Vec::new();
     loop {
         let mut resp = agent
-            .get(format!("{base}/api/users/{}/posts?offset={}", me.id, texts.len()))
+            .get(format!(
+                "{base}/api/users/{}/posts?offset={}",
+                me.id,
+                texts.len()
+            ))
             .header("Authorization", &bearer)
             .call()?;
-        ensure!(resp.status().as_u16() == 200, "listing posts: {}", resp.status());
+        ensure!(
+            resp.status().as_u16() == 200,
+            "listing posts: {}",
+            resp.status()
+        );
         let page: wire::Page<wire::Post> = resp.body_mut().read_json()?;
         let done = page.data.is_empty();
         texts.extend(page.data.into_iter().map(|p| p.text));
@@ -297,7 +352,10 @@ fn full_disk(ctx: &Ctx, dir: &Path) -> Result<()> {
         }
     }
     for text in &acked {
-        ensure!(texts.contains(text), "acknowledged post {text:?} is missing");
+        ensure!(
+            texts.contains(text),
+            "acknowledged post {text:?} is missing"
+        );
     }
     ensure!(
         texts.len() == acked.len(),

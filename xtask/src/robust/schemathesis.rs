@@ -51,7 +51,9 @@ fn run_in(ctx: &Ctx, dir: &std::path::Path) -> Result<Counts> {
         .env("MICROBLOG_PASSWORD", PASSWORD);
     let shown = proc::display(&cmd);
     println!("  $ {shown}");
-    let status = cmd.status().with_context(|| format!("could not run `{shown}`"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not run `{shown}`"))?;
     let counts = junit_counts(&report.join("junit.xml"));
     drop(server);
     if !status.success() {
