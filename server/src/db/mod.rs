@@ -56,8 +56,8 @@ impl Db {
         let db = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url_creating_file(url)?;
-                let read = sqlite_pool(&url, 8).await?;
-                let write = sqlite_pool(&url, 1).await?;
+                let read = sqlite_pool(&url, 8, false).await?;
+                let write = sqlite_pool(&url, 1, true).await?;
                 // WAL lets readers run beside the writer; the mode is stored in the file.
                 write.execute("PRAGMA journal_mode = WAL").await?;
                 Self {
@@ -116,9 +116,23 @@ impl Db {
     }
 }
 
-async fn sqlite_pool(url: &str, max: u32) -> anyhow::Result<AnyPool> {
+async fn sqlite_pool(url: &str, max: u32, writes: bool) -> anyhow::Result<AnyPool> {
     AnyPoolOptions::new()
         .max_connections(max)
+        // When a COMMIT fails with SQLITE_FULL or SQLITE_IOERR, SQLite keeps the
+        // transaction open; the next BEGIN on this connection would then only nest a
+        // savepoint inside it, and every later "commit" would be lost when the connection
+        // closes (a full disk lost acknowledged posts this way). So a writer's connection
+        // starts from a clean slate: ROLLBACK, whose "no transaction is active" is the
+        // normal answer.
+        .before_acquire(move |conn, _| {
+            Box::pin(async move {
+                if writes {
+                    let _ = conn.execute("ROLLBACK").await;
+                }
+                Ok(true)
+            })
+        })
         .acquire_timeout(Duration::from_secs(30))
         // A SQLite connection is a file handle in this process: nothing can cut it, so
         // pinging it before each query only costs a round trip to its worker thread.
