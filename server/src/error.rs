@@ -32,6 +32,9 @@ pub enum ApiError {
     /// 405, for a known path with an unsupported method.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// 408: the request did not arrive in time (a body sent too slowly).
+    #[error("request timeout")]
+    RequestTimeout,
     /// 410: what the request names is used up for good (a dead 2FA challenge): start over.
     #[error("gone: {0}")]
     Gone(&'static str),
@@ -58,9 +61,26 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
+/// How long a client is asked to wait when the database is away or full.
+pub const DATABASE_RETRY_AFTER_SECS: u64 = 5;
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         Self::Internal(anyhow::Error::new(e).context("database error"))
+    }
+}
+
+impl ApiError {
+    /// A database that cannot be reached, or cannot write (full disk), is a 503 the client
+    /// may retry, not a 500: whatever the flow wrapped the error in.
+    fn database_unavailable(&self) -> bool {
+        match self {
+            Self::Internal(e) => e
+                .chain()
+                .filter_map(|c| c.downcast_ref::<sqlx::Error>())
+                .any(crate::db::is_unavailable),
+            _ => false,
+        }
     }
 }
 
@@ -82,6 +102,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Gone(_) => StatusCode::GONE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -117,6 +138,11 @@ impl ApiError {
             Self::MethodNotAllowed => (
                 reason(status),
                 "The method is not allowed for the requested URL.".to_owned(),
+                None,
+            ),
+            Self::RequestTimeout => (
+                reason(status),
+                "The request took too long to arrive.".to_owned(),
                 None,
             ),
             Self::PayloadTooLarge => (
@@ -160,12 +186,22 @@ fn reason(status: StatusCode) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Self::Internal(e) = &self {
+        let this = if self.database_unavailable() {
+            if let Self::Internal(e) = &self {
+                tracing::warn!(error = %format!("{e:#}"), "database unavailable");
+            }
+            Self::Unavailable {
+                retry_after_secs: DATABASE_RETRY_AFTER_SECS,
+            }
+        } else {
+            self
+        };
+        if let Self::Internal(e) = &this {
             tracing::error!(error = ?e, "internal error");
         }
-        let mut response = (self.status(), axum::Json(self.body())).into_response();
+        let mut response = (this.status(), axum::Json(this.body())).into_response();
         let headers = response.headers_mut();
-        match &self {
+        match &this {
             Self::BadCredentials => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Form"));
             }
@@ -254,6 +290,25 @@ mod tests {
         };
         assert_eq!(errors.json["username"], ["Too short."]);
         assert_eq!(errors.json["email"], ["Not an email."]);
+    }
+
+    #[test]
+    fn a_database_out_of_reach_is_a_503_to_retry() {
+        for e in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        ] {
+            let wrapped = ApiError::Internal(anyhow::Error::new(e).context("loading the feed"));
+            let response = wrapped.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(
+                response.headers()[header::RETRY_AFTER],
+                DATABASE_RETRY_AFTER_SECS.to_string()
+            );
+        }
+        let response = ApiError::from(sqlx::Error::RowNotFound).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod origin;
 mod prop_tests;
 pub mod routes;
 pub mod secrets;
+pub mod serve;
 pub mod startup;
 pub mod telemetry;
 pub mod throttle;

@@ -117,13 +117,7 @@ impl Application {
             Arc::clone(&self.state.throttle),
         ));
         let key_upkeep = tokio::spawn(keep_signing_keys(self.state.clone()));
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(stop)
-            .await
-            .context("server error")?;
+        crate::serve::serve(self.listener, self.router, stop).await;
         purge.abort();
         key_upkeep.abort();
         self.state.db.close().await;
@@ -152,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api)
         .merge(well_known)
         .merge(crate::web::spa(&state.config))
+        .layer(axum::middleware::from_fn(crate::serve::request_timeout))
         .with_state(state.clone());
     crate::web::with_layers(app, &state.config)
 }

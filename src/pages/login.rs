@@ -300,7 +300,11 @@ pub fn two_factor_step(
 ) -> AnyView {
     let pending = RwSignal::new(Some(Pending::new(challenge)));
     (move || match pending.get() {
-        Some(step) => crate::lazy::deferred(|| load_code_step().boxed_local(), (step, pending, on_back), false),
+        Some(step) => crate::lazy::deferred(
+            || load_code_step().boxed_local(),
+            (step, pending, on_back),
+            false,
+        ),
         None => ().into_any(),
     })
     .into_any()

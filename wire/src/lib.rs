@@ -32,6 +32,61 @@ pub mod limits {
     pub const PASSWORD_MAX_CHARS: usize = 256;
     /// Pagination: the default and largest page.
     pub const PAGE_LIMIT: i64 = 25;
+
+    /// The characters Rust's `char::is_whitespace` knows (Unicode `White_Space`), as a
+    /// regular-expression class body that ECMAScript, Python and Rust's `regex` read alike.
+    macro_rules! whitespace {
+        () => {
+            r"\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+        };
+    }
+    /// One character an email address may hold: not `@`, not `:`, no control character,
+    /// no whitespace.
+    macro_rules! email_char {
+        () => {
+            concat!(r"[^@:\x00-\x1f\x7f-\x9f", whitespace!(), "]")
+        };
+    }
+    /// The same, and not a dot.
+    macro_rules! domain_edge {
+        () => {
+            concat!(r"[^@:.\x00-\x1f\x7f-\x9f", whitespace!(), "]")
+        };
+    }
+
+    /// What the server accepts as a username, as the OpenAPI document states it: a letter
+    /// or digit first, then letters, digits, `_`, `-` and `.`, and not only digits.
+    /// (Length: `USERNAME_MIN_CHARS..=USERNAME_MAX_CHARS`.)
+    pub const USERNAME_PATTERN: &str =
+        r"^(?:[A-Za-z][A-Za-z0-9_.-]*|[0-9][A-Za-z0-9_.-]*[A-Za-z_.-][A-Za-z0-9_.-]*)$";
+    /// What the server accepts as an email address: something, `@`, a domain with a dot
+    /// inside (not first, not last); no whitespace, control character or colon anywhere.
+    pub const EMAIL_PATTERN: &str = concat!(
+        "^",
+        email_char!(),
+        "+@",
+        domain_edge!(),
+        email_char!(),
+        r"*\.",
+        email_char!(),
+        "*",
+        domain_edge!(),
+        "$"
+    );
+    /// A code from an authenticator app: six digits, with spaces and dashes anywhere.
+    pub const TOTP_CODE_PATTERN: &str = r"^[ -]*[0-9](?:[ -]*[0-9]){5}[ -]*$";
+    /// Text with at least one character that is not whitespace (a post).
+    pub const NOT_BLANK_PATTERN: &str = concat!("[^", whitespace!(), "]");
+    /// A timestamp `after=` accepts: a real calendar date and time of day, `T` or a space
+    /// between them, 1 to 9 digits of fraction, and `Z`, `+00:00` or nothing.
+    pub const TIMESTAMP_PATTERN: &str = concat!(
+        "^(?:",
+        r"[0-9]{4}-(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])",
+        r"|[0-9]{4}-(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)",
+        r"|[0-9]{4}-02-(?:0[1-9]|1[0-9]|2[0-8])",
+        r"|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29",
+        r")[T ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?(?:Z|\+00:00)?$"
+    );
 }
 
 /// A user as the API shows it. `email` is present only in the caller's own record.

@@ -12,6 +12,7 @@ mod compress;
 mod minify;
 mod pg;
 mod proc;
+mod robust;
 mod serve;
 mod size;
 mod split;
@@ -30,8 +31,8 @@ Commands:
            on http://127.0.0.1:8080 (PORT, HOST, DATABASE_URL, ... override).
              --no-build       serve what is already built
   test     Every check and test; non-zero exit if any fails. Stages, in order:
-           setup fmt clippy clippy-wasm native postgres wasm spa size server tsc e2e
-           e2e-postgres e2e-cross-origin instances
+           setup fmt clippy clippy-wasm native postgres wasm spa size server schemathesis
+           crash outage hostile soak tsc e2e e2e-postgres e2e-cross-origin instances
              --only a,b       run only these stages (plus the stages they need)
              --skip a,b       leave these stages out
              --fail-fast      stop at the first failing stage (default: run the rest
@@ -45,6 +46,14 @@ Commands:
              --duration SECS  per scenario (default 10)
              --reseed         build a new database even if one is cached
              --no-build       use the binaries as they are
+  soak     A mixed workload (register, login, post, feed, explore, follow, refresh,
+           logout, reset) at 16 connections against the release server, on SQLite and
+           PostgreSQL; prints req/s, p50 and p99 per kind, unexpected statuses, broken
+           refresh chains and the server's memory every 30 s. Non-zero exit on any
+           unexpected status or broken chain.
+             --minutes N      how long, per database (default 10)
+             --db a,b         sqlite, postgres (default both)
+             --no-build       use the server binary as it is
   bench-web
            Build the release app, serve dist/ (brotli) with our server, and measure it in
            Chromium (Playwright): bytes and times of a first visit to /login, login, reload
@@ -130,6 +139,33 @@ fn real_main(args: &[String]) -> Result<i32> {
                 },
             )?;
             Ok(0)
+        }
+        "soak" => {
+            let flags = Flags::parse(rest, &["--no-build"], &["--minutes", "--db"])?;
+            let minutes = match flags.value("--minutes") {
+                Some(m) => m
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("--minutes wants a number"))?,
+                None => 10.0,
+            };
+            let mut databases = flags.list("--db");
+            if databases.is_empty() {
+                databases = vec!["sqlite".into(), "postgres".into()];
+            }
+            if databases.iter().any(|d| d == "postgres") {
+                tools::ensure(
+                    &ctx,
+                    &tools::Needs {
+                        postgres: true,
+                        ..tools::Needs::default()
+                    },
+                )?;
+            }
+            if !flags.switch("--no-build") {
+                build::server(&ctx, false)?;
+            }
+            let ok = bench::soak::run(&ctx, &bench::soak::Options { minutes, databases })?;
+            Ok(if ok { 0 } else { 1 })
         }
         "bench-web" => {
             let flags = Flags::parse(rest, &["--no-build"], &["--runs", "--profiles"])?;

@@ -46,24 +46,7 @@ impl Cluster {
                 .stdout(std::process::Stdio::null()),
         )
         .context("initdb failed")?;
-        // Durability off: the data dies with the test run anyway, and it is much faster.
-        let options = format!(
-            "-c port={} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} \
-             -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-             -c max_connections=300",
-            cluster.port,
-            cluster.dir.display()
-        );
-        let started = proc::run(
-            cluster
-                .pg("pg_ctl")
-                .args(["start", "--wait", "--timeout=60", "--silent", "-D"])
-                .arg(&data)
-                .arg("-l")
-                .arg(cluster.log())
-                .arg("-o")
-                .arg(options),
-        );
+        let started = cluster.pg_start();
         if let Err(err) = started {
             eprintln!(
                 "{}",
@@ -77,6 +60,41 @@ impl Cluster {
             cluster.dir.display()
         );
         Ok(cluster)
+    }
+
+    fn pg_start(&self) -> Result<()> {
+        // Durability off: the data dies with the test run anyway, and it is much faster.
+        let options = format!(
+            "-c port={} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} \
+             -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+             -c max_connections=300",
+            self.port,
+            self.dir.display()
+        );
+        proc::run(
+            self.pg("pg_ctl")
+                .args(["start", "--wait", "--timeout=60", "--silent", "-D"])
+                .arg(self.dir.join("data"))
+                .arg("-l")
+                .arg(self.log())
+                .arg("-o")
+                .arg(&options),
+        )
+    }
+
+    /// Stops the cluster at once (`--mode=fast`): every client loses its connections. Not
+    /// `immediate`: with durability off, that would also lose the last commits.
+    pub fn stop_now(&self) -> Result<()> {
+        proc::run(
+            self.pg("pg_ctl")
+                .args(["stop", "--mode=fast", "--wait", "--silent", "-D"])
+                .arg(self.dir.join("data")),
+        )
+    }
+
+    /// Starts the cluster again after [`Cluster::stop_now`], on the same port.
+    pub fn start_again(&self) -> Result<()> {
+        self.pg_start()
     }
 
     /// A superuser URL; the tests create one database per test from it.

@@ -112,6 +112,50 @@ const STAGES: &[Stage] = &[
         run: server,
     },
     Stage {
+        name: "schemathesis",
+        about: "schemathesis --checks all (and the stateful phase) against the release server",
+        deps: &["server"],
+        needs: || Needs {
+            schemathesis: true,
+            ..Needs::default()
+        },
+        run: crate::robust::schemathesis::run,
+    },
+    Stage {
+        name: "crash",
+        about: "kill -9 during writes (SQLite, PostgreSQL), SIGTERM with requests in flight",
+        deps: &["server"],
+        needs: || Needs {
+            postgres: true,
+            ..Needs::default()
+        },
+        run: crate::robust::crash::run,
+    },
+    Stage {
+        name: "outage",
+        about: "PostgreSQL stopped and started again, a full disk under SQLite: 503 and recovery",
+        deps: &["server"],
+        needs: || Needs {
+            postgres: true,
+            ..Needs::default()
+        },
+        run: crate::robust::outage::run,
+    },
+    Stage {
+        name: "hostile",
+        about: "slow-loris, slow bodies, idle connections and huge headers against the release server",
+        deps: &["server"],
+        needs: Needs::default,
+        run: crate::robust::hostile::run,
+    },
+    Stage {
+        name: "soak",
+        about: "a 1-minute mixed workload at 16 connections (SQLite): no unexpected status, no broken refresh chain",
+        deps: &["server"],
+        needs: Needs::default,
+        run: soak,
+    },
+    Stage {
         name: "tsc",
         about: "type-check the Playwright specs and config",
         deps: &[],
@@ -569,6 +613,17 @@ fn size(ctx: &Ctx) -> Result<Counts> {
 
 fn server(ctx: &Ctx) -> Result<Counts> {
     build::server(ctx, true)?;
+    Ok(Counts::default())
+}
+
+fn soak(ctx: &Ctx) -> Result<Counts> {
+    let opts = crate::bench::soak::Options {
+        minutes: 1.0,
+        databases: vec!["sqlite".into()],
+    };
+    if !crate::bench::soak::run(ctx, &opts)? {
+        bail!("the soak saw unexpected statuses or broken refresh chains");
+    }
     Ok(Counts::default())
 }
 

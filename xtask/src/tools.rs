@@ -13,6 +13,9 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const WASM_SPLIT_VERSION: &str = "0.2.3";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The API fuzzer of the `schemathesis` stage, from PyPI into a virtual environment under
+/// the target directory. Pinned: its checks and flags change between versions.
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
 
 /// What a command needs installed.
 #[derive(Clone, Debug, Default)]
@@ -28,6 +31,7 @@ pub struct Needs {
     pub wrk: bool,
     /// The static host and reverse proxy of the topology stages.
     pub nginx: bool,
+    pub schemathesis: bool,
 }
 
 impl Needs {
@@ -55,6 +59,7 @@ impl Needs {
         self.postgres |= other.postgres;
         self.wrk |= other.wrk;
         self.nginx |= other.nginx;
+        self.schemathesis |= other.schemathesis;
     }
 }
 
@@ -109,6 +114,12 @@ pub fn ensure(ctx: &Ctx, needs: &Needs) -> Result<()> {
     if needs.nginx {
         // Installed, never started as a service: the tests run their own in the foreground.
         step("nginx (Debian)", || apt.ensure(ctx, &["nginx"]))?;
+    }
+    if needs.schemathesis {
+        step(
+            &format!("schemathesis {SCHEMATHESIS_VERSION} (PyPI)"),
+            || schemathesis(ctx),
+        )?;
     }
     Ok(())
 }
@@ -326,4 +337,30 @@ pub fn postgres_bin() -> Option<PathBuf> {
         .collect();
     found.sort();
     found.pop().map(|(_, bin)| bin)
+}
+
+/// The `st` command of the project's schemathesis, in `<target>/schemathesis-venv`.
+pub fn schemathesis_bin(ctx: &Ctx) -> PathBuf {
+    ctx.target_dir().join("schemathesis-venv/bin/st")
+}
+
+/// A virtual environment of its own (`python3 -m venv`), with schemathesis from PyPI.
+fn schemathesis(ctx: &Ctx) -> Result<bool> {
+    let st = schemathesis_bin(ctx);
+    let wanted = format!("version {SCHEMATHESIS_VERSION}");
+    if proc::probe(ctx.cmd(&st).arg("--version")).is_some_and(|v| v.contains(&wanted)) {
+        return Ok(false);
+    }
+    let venv = ctx.target_dir().join("schemathesis-venv");
+    let python = ctx
+        .which("python3")
+        .context("python3 is missing: it runs schemathesis")?;
+    proc::run(ctx.cmd(python).args(["-m", "venv"]).arg(&venv))?;
+    proc::run(ctx.cmd(venv.join("bin/pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+    ]))?;
+    Ok(true)
 }

@@ -70,8 +70,8 @@ impl Db {
         let db = match backend {
             Backend::Sqlite => {
                 let url = sqlite_url_creating_file(url)?;
-                let read = sqlite_pool(&url, options.sqlite_readers(), options).await?;
-                let write = sqlite_pool(&url, 1, options).await?;
+                let read = sqlite_pool(&url, options.sqlite_readers(), options, false).await?;
+                let write = sqlite_pool(&url, 1, options, true).await?;
                 // WAL lets readers run beside the writer; the mode is stored in the file.
                 write.execute("PRAGMA journal_mode = WAL").await?;
                 Self {
@@ -155,10 +155,29 @@ async fn postgres_pool(url: &str, options: &DbOptions) -> anyhow::Result<AnyPool
     }
 }
 
-async fn sqlite_pool(url: &str, max: u32, options: &DbOptions) -> anyhow::Result<AnyPool> {
+async fn sqlite_pool(
+    url: &str,
+    max: u32,
+    options: &DbOptions,
+    writes: bool,
+) -> anyhow::Result<AnyPool> {
     let busy_timeout = format!("PRAGMA busy_timeout = {}", options.statement_timeout_ms());
     AnyPoolOptions::new()
         .max_connections(max.max(1))
+        // When a COMMIT fails with SQLITE_FULL or SQLITE_IOERR, SQLite keeps the
+        // transaction open; the next BEGIN on this connection would then only nest a
+        // savepoint inside it, and every later "commit" would be lost when the connection
+        // closes (a full disk lost acknowledged posts this way). So a writer's connection
+        // starts from a clean slate: ROLLBACK, whose "no transaction is active" is the
+        // normal answer.
+        .before_acquire(move |conn, _| {
+            Box::pin(async move {
+                if writes {
+                    let _ = conn.execute("ROLLBACK").await;
+                }
+                Ok(true)
+            })
+        })
         // Writers queue for the one writing connection: a request waits for it as long as
         // a statement may wait for the file's lock, and as long again for its turn.
         .acquire_timeout(options.statement_timeout.saturating_mul(3))
@@ -233,4 +252,34 @@ pub fn micros(d: Duration) -> i64 {
 /// Whether a database error is a unique-constraint violation (a race two requests lost).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// Whether a database error means the database is away or cannot write right now (a
+/// lost connection, a pool with no connection to give, a full disk), so the request may
+/// succeed if tried again later: a 503, not a 500.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            let Some(code) = d.code() else {
+                return false;
+            };
+            if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // Primary result codes (the low byte of an extended one): BUSY, IOERR,
+                // FULL, CANTOPEN.
+                code.parse::<i64>()
+                    .is_ok_and(|c| matches!(c & 0xff, 5 | 10 | 13 | 14))
+            } else {
+                // SQLSTATE classes: 08 connection exception, 53 insufficient resources
+                // (disk full, out of memory, too many connections), 57P operator
+                // intervention (the server shutting down or starting).
+                code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+            }
+        }
+        _ => false,
+    }
 }

@@ -3,6 +3,7 @@
 //! the client its answer. Failing cases found here are kept as named tests beside them.
 
 mod auth;
+mod contract;
 mod domain;
 mod extract;
 mod json;

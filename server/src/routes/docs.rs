@@ -17,12 +17,10 @@ use crate::startup::AppState;
 const STYLE: &str = include_str!("docs.css");
 
 pub fn router(openapi: OpenApi) -> Router<AppState> {
-    let json = Arc::new(
-        openapi
-            .to_pretty_json()
-            .expect("the OpenAPI document serialises"),
-    );
-    let page = Arc::new(render(&serde_json::from_str(&json).unwrap_or(Value::Null)));
+    let mut doc = serde_json::to_value(&openapi).expect("the OpenAPI document serialises");
+    crate::routes::contract::complete(&mut doc);
+    let json = Arc::new(serde_json::to_string_pretty(&doc).expect("JSON serialises"));
+    let page = Arc::new(render(&doc));
     Router::new()
         .route(
             "/openapi.json",

@@ -1,6 +1,7 @@
 //! The API's routes, one module per resource, merged here.
 
 pub mod avatars;
+pub mod contract;
 pub mod docs;
 pub mod follows;
 pub mod health;

@@ -5,6 +5,7 @@
 //! plan); each run works on a copy, so runs do not drift as sessions pile up.
 
 mod seed;
+pub mod soak;
 pub mod web;
 mod wrk;
 
@@ -181,7 +182,7 @@ fn url_encode(s: &str) -> String {
     out
 }
 
-fn base64(bytes: &[u8]) -> String {
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {

@@ -184,7 +184,10 @@ async fn sign_in(
         Some(user_id) => {
             if two_factor::is_enabled(state.db.pool(), user_id).await? {
                 drop(tx);
-                state.throttle.reserve_challenge(user_id, &client.ip)?;
+                state
+                    .throttle
+                    .reserve_challenge(user_id, &client.ip)
+                    .await?;
                 let password_hash = users::password_hash(state.db.pool(), user_id).await?;
                 let challenge =
                     second_factor::challenge(state, user_id, password_hash.as_deref()).await?;
@@ -201,7 +204,7 @@ async fn sign_in(
         }
         None => {
             drop(tx);
-            state.throttle.registration(&client.ip)?;
+            state.throttle.registration(&client.ip).await?;
             let email = identity
                 .email
                 .clone()
