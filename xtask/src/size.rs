@@ -101,7 +101,9 @@ pub fn measure(ctx: &Ctx) -> Result<Report> {
 /// index.html and every dist/ file it names, directly or through a file it names (the
 /// loader's <meta> names the glue and the wasm; CSS may name fonts), plus favicon.ico,
 /// which browsers ask for unprompted. A wasm file counts only when index.html names it:
-/// the ones that only scripts name are chunks, fetched when a page needs them.
+/// the ones that only scripts name are chunks, fetched when a page needs them. The web app
+/// manifest and the icons it names do not count: a browser asks for them once the page has
+/// loaded, to see whether the site can be installed, never before the form is usable.
 fn first_visit(dist: &Path, all: &[String]) -> Result<BTreeSet<String>> {
     let mut seen = BTreeSet::from(["index.html".to_owned()]);
     if all.iter().any(|f| f == "favicon.ico") {
@@ -115,7 +117,8 @@ fn first_visit(dist: &Path, all: &[String]) -> Result<BTreeSet<String>> {
         let text = proc::read(&dist.join(&name))?;
         for other in all {
             let chunk = name != "index.html" && kind_of(other) == "wasm";
-            if !chunk && !seen.contains(other) && names(&text, other) {
+            let after_load = other.ends_with(".webmanifest");
+            if !chunk && !after_load && !seen.contains(other) && names(&text, other) {
                 seen.insert(other.clone());
                 queue.push(other.clone());
             }
@@ -244,7 +247,10 @@ impl Report {
             }
         }
         if !self.unused.is_empty() {
-            println!("  not fetched on a first visit: {}", self.unused.join(", "));
+            println!(
+                "  not fetched before the form is usable: {}",
+                self.unused.join(", ")
+            );
         }
     }
 

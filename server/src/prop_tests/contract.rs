@@ -11,9 +11,17 @@ use super::{config, text};
 use crate::auth::totp::normalize_code;
 use crate::domain::{AboutMe, Email, NewPassword, PostText, Username};
 
-fn matches(pattern: &str, s: &str) -> bool {
-    Regex::new(pattern)
-        .expect("the document's patterns compile")
+fn matches(pattern: &'static str, s: &str) -> bool {
+    // Compiled once per pattern: compiling one for every case made a test take a minute.
+    static COMPILED: std::sync::LazyLock<
+        std::sync::Mutex<std::collections::HashMap<&'static str, Regex>>,
+    > = std::sync::LazyLock::new(Default::default);
+    let mut compiled = COMPILED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    compiled
+        .entry(pattern)
+        .or_insert_with(|| Regex::new(pattern).expect("the document's patterns compile"))
         .is_match(s)
 }
 
