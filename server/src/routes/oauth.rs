@@ -65,16 +65,10 @@ async fn authorize(
     Path(provider): Path<String>,
 ) -> Result<Response, ApiError> {
     let started = oauth::start(&state, &provider, None).await?;
-    let mut response = StatusCode::FOUND.into_response();
     let location = HeaderValue::from_str(&started.url).map_err(|e| ApiError::Internal(e.into()))?;
+    let mut response = StatusCode::FOUND.into_response();
     response.headers_mut().insert(header::LOCATION, location);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, flow_cookie(&state, &started.state_hash));
-    Ok(response)
+    Ok(with_flow(&state, &started.state_hash, response))
 }
 
 /// Finish signing in (or linking) with the `code` and `state` the provider sent back.
@@ -188,14 +182,16 @@ async fn start_link(
     }
     oauth::may_link(&state, &me, body.password.as_deref()).await?;
     let started = oauth::start(&state, &provider, Some(&me)).await?;
-    let mut response = axum::Json(OAuth2Redirect { url: started.url }).into_response();
+    let response = axum::Json(OAuth2Redirect { url: started.url }).into_response();
+    Ok(with_flow(&state, &started.state_hash, response))
+}
+
+/// A started flow's answer: never cached, and carrying the flow cookie.
+fn with_flow(state: &AppState, state_hash: &str, mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.append(header::SET_COOKIE, flow_cookie(state, state_hash));
     response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, flow_cookie(&state, &started.state_hash));
-    Ok(response)
 }
 
 /// Unlink a provider. Refused when it is the account's only way to sign in.
