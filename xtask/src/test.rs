@@ -178,7 +178,7 @@ const STAGES: &[Stage] = &[
     },
     Stage {
         name: "e2e-postgres",
-        about: "the Playwright journeys again, the server on a throwaway PostgreSQL",
+        about: "the journeys that reach the database again, the server on a throwaway PostgreSQL",
         deps: &["spa", "server"],
         needs: || Needs {
             npm: true,
@@ -556,7 +556,9 @@ fn postgres(ctx: &Ctx) -> Result<Counts> {
     let mut cmd = if has_nextest(ctx) {
         let mut cmd = ctx.cargo();
         // The same package set as the `native` stage (with `--package server` feature
-        // unification differs, and everything would build again), filtered to the server.
+        // unification differs, and everything would build again), filtered to the server's
+        // tests that open a database: the API tests and the throttle's. The rest (parsers,
+        // property tests, pure functions) ran in `native` and would only run again.
         cmd.args([
             "nextest",
             "run",
@@ -564,7 +566,10 @@ fn postgres(ctx: &Ctx) -> Result<Counts> {
             "--locked",
             "--no-fail-fast",
         ])
-        .args(["--filterset", "package(server)"]);
+        .args([
+            "--filterset",
+            "package(server) & (binary(api) | test(/^throttle::tests::/))",
+        ]);
         cmd
     } else {
         let mut cmd = ctx.cargo();

@@ -1,6 +1,7 @@
 //! The deployments beyond one process on SQLite, as `cargo xtask test` stages:
 //!
-//! - `e2e-postgres`: every journey, with the release server on a throwaway PostgreSQL.
+//! - `e2e-postgres`: the journeys that reach the database, with the release server on a
+//!   throwaway PostgreSQL.
 //! - `e2e-cross-origin`: chosen journeys with the SPA served by nginx (configured from
 //!   `cdn/_headers` and `cdn/_redirects`) on one port and the API on another.
 //! - `instances`: two API processes on one PostgreSQL behind nginx round-robin, and the
@@ -28,12 +29,48 @@ pub const CROSS_ORIGIN_SPECS: &[&str] = &[
     "tests/15-cross-origin.spec.ts",
 ];
 
-/// Every journey against the release server on a throwaway PostgreSQL cluster.
+/// The specs that prove only the browser's side (headers, accessibility, the forms before
+/// the app, chunk loading, Web Storage preferences, rendering, installability): the
+/// database under the server changes nothing they check, so `e2e-postgres` leaves them to
+/// the `e2e` stage. Every other spec, a new one included, runs on both databases.
+pub const BROWSER_ONLY_SPECS: &[&str] = &[
+    "07-csp.spec.ts",
+    "09-a11y.spec.ts",
+    "14-before-the-app.spec.ts",
+    "14-lazy-pages.spec.ts",
+    "15-theme-and-draft.spec.ts",
+    "16-links.spec.ts",
+    "17-install.spec.ts",
+];
+
+/// The journeys that reach the database, against the release server on a throwaway
+/// PostgreSQL cluster.
 pub fn e2e_postgres(ctx: &Ctx, run: impl Fn(&mut Command) -> Result<Counts>) -> Result<Counts> {
+    let specs = database_specs(&ctx.e2e().join("tests"))?;
     let cluster = pg::Cluster::start(ctx)?;
-    let result = run(playwright(ctx).env("E2E_DATABASE_URL", cluster.url()));
+    let result = run(playwright(ctx)
+        .args(&specs)
+        .env("E2E_DATABASE_URL", cluster.url()));
     drop(cluster);
     nonzero(result)
+}
+
+/// Every spec in `dir` but the browser-only ones, as paths relative to e2e/.
+fn database_specs(dir: &Path) -> Result<Vec<String>> {
+    let mut specs = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".spec.ts") && !BROWSER_ONLY_SPECS.contains(&name.as_str()) {
+            specs.push(format!("tests/{name}"));
+        }
+    }
+    for skipped in BROWSER_ONLY_SPECS {
+        if !dir.join(skipped).is_file() {
+            bail!("e2e/tests/{skipped} is named as browser-only but does not exist");
+        }
+    }
+    specs.sort();
+    Ok(specs)
 }
 
 /// The chosen journeys with the SPA on nginx and the API on another port.

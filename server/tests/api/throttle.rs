@@ -146,3 +146,58 @@ async fn guessing_the_current_password_through_put_me_is_throttled() {
     assert!(retry_after(&refused) >= 1);
     app.login("susan", PASSWORD).await.assert_status(200);
 }
+
+/// Everything the throttle table holds, as three numbers: rows, attempts counted, and the
+/// latest end of a window (a row written again moves it).
+async fn throttle_state(app: &TestApp) -> [i64; 3] {
+    [
+        app.count("SELECT COUNT(*) FROM throttle").await,
+        app.count("SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM throttle")
+            .await,
+        app.count("SELECT CAST(COALESCE(MAX(ends_at), 0) AS BIGINT) FROM throttle")
+            .await,
+    ]
+}
+
+#[tokio::test]
+async fn reads_writes_and_refreshes_leave_the_throttle_table_alone() {
+    let app = spawn_app_with(&[]).await;
+    let susan = app.user("susan").await;
+    let john = app.user("john").await;
+    // The logins above wrote their rows (a known address each); what follows must not.
+    let before = throttle_state(&app).await;
+    assert!(
+        before[0] > 0,
+        "the logins left no row: is the table still in use?"
+    );
+    let post = app
+        .post("/api/posts")
+        .bearer(&susan.access_token)
+        .json(&serde_json::json!({"text": "hello"}))
+        .send()
+        .await;
+    post.assert_status(201);
+    app.post(&format!("/api/me/following/{}", john.id))
+        .bearer(&susan.access_token)
+        .send()
+        .await
+        .assert_status(204);
+    for path in [
+        "/api/me".to_owned(),
+        "/api/feed".to_owned(),
+        "/api/posts".to_owned(),
+        "/api/users".to_owned(),
+        format!("/api/users/{}", john.id),
+        format!("/api/users/{}/posts", susan.id),
+        format!("/api/users/{}/followers", john.id),
+        format!("/api/posts/{}", post.body["id"]),
+    ] {
+        app.get(&path)
+            .bearer(&susan.access_token)
+            .send()
+            .await
+            .assert_status(200);
+    }
+    app.refresh(&susan.refresh_token).await.assert_status(200);
+    assert_eq!(throttle_state(&app).await, before);
+}
