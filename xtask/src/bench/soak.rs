@@ -371,21 +371,34 @@ fn report(label: &str, elapsed: f64, stats: &Stats, memory: &[(u64, u64)]) -> Ou
         "\nsoak: {label}, {:.1} min, {CONNECTIONS} connections",
         elapsed / 60.0
     );
+    // The first and the last minute (or the first and last fifth of a shorter run).
+    let window = (elapsed / 5.0).min(60.0);
+    let p99_between = |samples: &[(u32, u32)], from: f64, to: f64| {
+        let mut lat: Vec<u32> = samples
+            .iter()
+            .filter(|(at, _)| f64::from(*at) >= from && f64::from(*at) < to)
+            .map(|(_, l)| *l)
+            .collect();
+        lat.sort_unstable();
+        percentile(&lat, 0.99)
+    };
     println!(
-        "  {:12} {:>9} {:>9} {:>9} {:>9}",
-        "kind", "requests", "req/s", "p50 ms", "p99 ms"
+        "  {:12} {:>9} {:>9} {:>9} {:>9} {:>11} {:>11}",
+        "kind", "requests", "req/s", "p50 ms", "p99 ms", "p99 first", "p99 last"
     );
     let mut all: Vec<(u32, u32)> = Vec::new();
     for (kind, samples) in &stats.samples {
         let mut lat: Vec<u32> = samples.iter().map(|(_, l)| *l).collect();
         lat.sort_unstable();
         println!(
-            "  {:12} {:>9} {:>9.1} {:>9.2} {:>9.2}",
+            "  {:12} {:>9} {:>9.1} {:>9.2} {:>9.2} {:>11.2} {:>11.2}",
             kind.label(),
             lat.len(),
             lat.len() as f64 / elapsed,
             percentile(&lat, 0.5),
-            percentile(&lat, 0.99)
+            percentile(&lat, 0.99),
+            p99_between(samples, 0.0, window),
+            p99_between(samples, elapsed - window, elapsed + 1.0),
         );
         all.extend(samples);
     }
@@ -396,22 +409,23 @@ fn report(label: &str, elapsed: f64, stats: &Stats, memory: &[(u64, u64)]) -> Ou
         total,
         total as f64 / elapsed
     );
-    // The first and the last minute (or the first and last fifth of a shorter run).
-    let window = (elapsed / 5.0).min(60.0);
-    let minute = |from: f64, to: f64| {
-        let mut lat: Vec<u32> = all
-            .iter()
-            .filter(|(at, _)| f64::from(*at) >= from && f64::from(*at) < to)
-            .map(|(_, l)| *l)
-            .collect();
-        lat.sort_unstable();
-        percentile(&lat, 0.99)
-    };
-    let first = minute(0.0, window);
-    let last = minute(elapsed - window, elapsed + 1.0);
+    let first = p99_between(&all, 0.0, window);
+    let last = p99_between(&all, elapsed - window, elapsed + 1.0);
     println!(
         "  p99 of all requests: first {window:.0} s {first:.2} ms, last {window:.0} s {last:.2} ms ({:+.0} %)",
         (last / first - 1.0) * 100.0
+    );
+    // Every window in turn: a trend shows as one, noise as noise.
+    let windows = (elapsed / window).floor() as u32;
+    let series: Vec<String> = (0..windows)
+        .map(|i| {
+            let from = f64::from(i) * window;
+            format!("{:.0}", p99_between(&all, from, from + window))
+        })
+        .collect();
+    println!(
+        "  p99 of all requests, each {window:.0} s (ms): {}",
+        series.join(" ")
     );
     println!("  server memory (RSS):");
     for (at, kib) in memory {
