@@ -30,7 +30,7 @@ pub const CROSS_ORIGIN_SPECS: &[&str] = &[
 ];
 
 /// The specs that prove only the browser's side (headers, accessibility, the forms before
-/// the app, chunk loading, Web Storage preferences, rendering, installability): the
+/// the app, chunk loading, Web Storage preferences, installability): the
 /// database under the server changes nothing they check, so `e2e-postgres` leaves them to
 /// the `e2e` stage. Every other spec, a new one included, runs on both databases.
 pub const BROWSER_ONLY_SPECS: &[&str] = &[
@@ -39,7 +39,6 @@ pub const BROWSER_ONLY_SPECS: &[&str] = &[
     "14-before-the-app.spec.ts",
     "14-lazy-pages.spec.ts",
     "15-theme-and-draft.spec.ts",
-    "16-links.spec.ts",
     "17-install.spec.ts",
 ];
 
