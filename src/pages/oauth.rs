@@ -21,11 +21,10 @@ use crate::lazy::split;
 pub const NEXT_KEY: &str = "microblog-oauth-next";
 
 /// The "Continue with …" links of the login and register pages, last on the page. The list
-/// is asked for at once, by the first download, while the links themselves come in the
-/// `entry` chunk (with the other entry pages, which a visitor of the login page fetches
-/// anyway): they appear once both are here, below everything else, so nothing on the page
-/// moves. Nothing shows when the server offers no provider, or when either cannot be
-/// fetched (a password still works).
+/// is asked for at once, by the first download, and the links come in their own small chunk
+/// (`providers`) fetched alongside: they appear once both are here, below everything else,
+/// so nothing on the page moves. Nothing shows when the server offers no provider, or when
+/// either cannot be fetched (a password still works).
 pub fn provider_links(next: Signal<Option<String>>) -> AnyView {
     let session = use_session();
     let list = RwSignal::new(None::<ProviderList>);
@@ -37,7 +36,7 @@ pub fn provider_links(next: Signal<Option<String>>) -> AnyView {
     crate::lazy::optional(|| load_provider_buttons().boxed_local(), (list, next))
 }
 
-split!(fn load_provider_buttons / prefetch_provider_buttons in entry:
+split!(fn load_provider_buttons / prefetch_provider_buttons in providers:
     (RwSignal<Option<ProviderList>>, Signal<Option<String>>) =
     |(list, next)| view! { <ProviderButtons list next /> }.into_any());
 
