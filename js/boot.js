@@ -41,29 +41,31 @@ function fromTemplate(id) {
 }
 
 /**
- * The header's theme switch works in the copy too: the same choice, stored the same way
- * as the app stores it (src/storage.rs), applied at once.
+ * The header's theme switch, in the copy and in the app alike: the app renders the same
+ * <select> and leaves the choice to this one listener, so none of this is in its wasm.
+ * Stored as JSON in localStorage (nothing for the system's), where js/theme.js reads it
+ * before the first paint, and applied at once.
  */
-function themeSwitch(select) {
-  select.value = document.documentElement.dataset.theme ?? 'system';
-  select.addEventListener('change', () => {
-    const theme = select.value;
-    try {
-      if (theme === 'light' || theme === 'dark') localStorage.setItem('microblog-theme', JSON.stringify(theme));
-      else localStorage.removeItem('microblog-theme');
-    } catch {
-      // Storage refused: the choice holds for this page only.
-    }
-    if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
-    else delete document.documentElement.dataset.theme;
-  });
-}
+document.addEventListener('change', (event) => {
+  const select = event.target;
+  if (!(select instanceof HTMLSelectElement) || !select.closest('.theme-switch')) return;
+  const theme = select.value;
+  const chosen = theme === 'light' || theme === 'dark';
+  try {
+    if (chosen) localStorage.setItem('microblog-theme', JSON.stringify(theme));
+    else localStorage.removeItem('microblog-theme');
+  } catch {
+    // Storage refused: the choice holds for this page only.
+  }
+  if (chosen) document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+});
 
 function showShell() {
   const layout = fromTemplate('boot-layout');
   if (!layout) return false;
   const select = layout.querySelector('.theme-switch select');
-  if (select) themeSwitch(select);
+  if (select) select.value = document.documentElement.dataset.theme ?? 'system';
   const returning = mayHaveSession();
   const form = returning ? undefined : FORMS[location.pathname];
   // Logged-out visitors see the account links; a session being restored shows none.

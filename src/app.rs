@@ -1,10 +1,11 @@
 //! The app: the session and flash messages (provided once, as context), the layout, and
-//! the router with its guards.
+//! the pages of the route table (`routes::Page`) with their guards.
 
 use leptos::prelude::*;
-use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::NavigateOptions;
+use leptos_router::components::{Redirect, Router};
 use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::{NavigateOptions, path};
+use leptos_router::location::{BrowserUrl, LocationProvider};
 
 use crate::api::{Session, use_session};
 use crate::components::{Clock, FlashList, Header};
@@ -16,7 +17,7 @@ use crate::pages::{
     load_sign_in_methods, load_user, oauth_callback_route, prefetch_feed, prefetch_register,
     reset_route,
 };
-use crate::routes::{AppRoute, safe_next};
+use crate::routes::{AppRoute, Page, safe_next};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -76,31 +77,6 @@ fn prefetch_likely(session: Session) {
     });
 }
 
-/// A page for the router, type-erased to one function-pointer type: the router is generic
-/// over each route's view, so distinct view types would copy its code once per route
-/// (about 1 KB of the compressed bundle each).
-macro_rules! page {
-    ($page:ident) => {
-        (|| $page().into_any()) as fn() -> AnyView
-    };
-}
-
-/// A page for logged-in visitors only: nothing while the session is restored, then the
-/// page, or the login page (which returns here).
-macro_rules! private {
-    ($page:expr) => {
-        (|| guarded(true, $page)) as fn() -> AnyView
-    };
-}
-
-/// A page for logged-out visitors only (login, register): a logged-in visitor goes on to
-/// `?next=` or the feed.
-macro_rules! public_only {
-    ($page:expr) => {
-        (|| guarded(false, $page)) as fn() -> AnyView
-    };
-}
-
 /// The route guard. Not the router's `ProtectedRoute`: that wraps every route in its own
 /// `<Transition>`, whose suspense machinery the first download then carries for nothing
 /// (the condition is a signal, never a pending resource).
@@ -118,12 +94,6 @@ fn guarded(private: bool, page: fn() -> AnyView) -> AnyView {
     })
     .into_any()
 }
-
-/// `/reset` takes its token out of the address before its chunk arrives (pages/reset.rs).
-const RESET_PAGE: fn() -> AnyView = reset_route;
-
-/// The provider's callback takes `code` and `state` out of the address the same way.
-const OAUTH_CALLBACK_PAGE: fn() -> AnyView = oauth_callback_route;
 
 /// Where a logged-out visitor to a private page goes: the login page, which returns here.
 fn to_login() -> String {
@@ -190,28 +160,56 @@ fn Layout() -> impl IntoView {
         />
         <FlashList messages=flashes.messages() on_dismiss=move |id| flashes.dismiss(id) />
         <main id="main" tabindex="-1">
-            <Routes fallback=NotFoundPage>
-                <Route path=path!("/") view=private!(lazy_page!(load_feed)) />
-                <Route path=path!("/explore") view=private!(lazy_page!(load_explore)) />
-                <Route path=path!("/user/:username") view=private!(lazy_page!(load_user)) />
-                <Route path=path!("/posts/:id/edit") view=private!(lazy_page!(load_edit_post)) />
-                <Route path=path!("/settings/profile") view=private!(lazy_page!(load_edit_profile)) />
-                <Route path=path!("/settings/password") view=private!(lazy_page!(load_change_password)) />
-                <Route path=path!("/settings/security") view=private!(lazy_page!(load_security)) />
-                <Route path=path!("/settings/sessions") view=private!(lazy_page!(load_sessions)) />
-                <Route path=path!("/settings/sign-in") view=private!(lazy_page!(load_sign_in_methods)) />
-                <Route path=path!("/login") view=public_only!(page!(LoginPage)) />
-                <Route path=path!("/register") view=public_only!(lazy_page!(load_register)) />
-                <Route path=path!("/forgot") view=public_only!(lazy_page!(load_forgot_password)) />
-                // Not guarded: the token must leave the address bar at once, not after the
-                // session is restored, and a reset works whoever is logged in here.
-                <Route path=path!("/reset") view=RESET_PAGE />
-                // Not guarded either: it logs in, or links a provider to the session that
-                // started it.
-                <Route path=path!("/oauth2/:provider/callback") view=OAUTH_CALLBACK_PAGE />
-            </Routes>
+            {pages()}
         </main>
     }
+}
+
+/// The page for the address, from the route table. A new page is rendered only when the
+/// address leads to another page: a change of query (`?list=`) or of parameter
+/// (`/user/<name>`) keeps it, and the page follows the address itself.
+fn pages() -> impl IntoView {
+    let location = use_location();
+    let page = Memo::new(move |_| location.pathname.with(|path| Page::of(path)));
+    // The router writes a followed link into the address bar and the history once the
+    // routes say the new page is there: with no `<Routes>`, this says so, for every new path.
+    if let Some(browser) = use_context::<BrowserUrl>() {
+        Effect::new(move |_| {
+            location.pathname.track();
+            browser.ready_to_complete();
+        });
+    }
+    move || page_view(page.get())
+}
+
+/// A page's view. Private pages are for logged-in visitors only; login, register and
+/// forgot-password for logged-out ones.
+fn page_view(page: Page) -> AnyView {
+    match page {
+        Page::Feed => guarded(true, lazy_page!(load_feed)),
+        Page::Explore => guarded(true, lazy_page!(load_explore)),
+        Page::User => guarded(true, lazy_page!(load_user)),
+        Page::EditPost => guarded(true, lazy_page!(load_edit_post)),
+        Page::EditProfile => guarded(true, lazy_page!(load_edit_profile)),
+        Page::ChangePassword => guarded(true, lazy_page!(load_change_password)),
+        Page::Security => guarded(true, lazy_page!(load_security)),
+        Page::Sessions => guarded(true, lazy_page!(load_sessions)),
+        Page::SignInMethods => guarded(true, lazy_page!(load_sign_in_methods)),
+        Page::Login => guarded(false, login_page),
+        Page::Register => guarded(false, lazy_page!(load_register)),
+        Page::ForgotPassword => guarded(false, lazy_page!(load_forgot_password)),
+        // Not guarded: the token must leave the address bar at once (pages/reset.rs), not
+        // after the session is restored, and a reset works whoever is logged in here.
+        Page::ResetPassword => reset_route(),
+        // Not guarded either: it logs in, or links a provider to the session that started
+        // it; it takes `code` and `state` out of the address the same way.
+        Page::OAuthCallback => oauth_callback_route(),
+        Page::NotFound => NotFoundPage().into_any(),
+    }
+}
+
+fn login_page() -> AnyView {
+    LoginPage().into_any()
 }
 
 /// After each client-side navigation, moves focus to the new page's heading, so keyboard

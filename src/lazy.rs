@@ -144,6 +144,27 @@ fn deferred_view(fetch: Fetch, part: bool) -> AnyView {
     .into_any()
 }
 
+/// What `load` renders with `args`, for an optional part at the end of a page: nothing until
+/// its chunk is here (no loading line, and nothing moves when it arrives, as nothing follows
+/// it), and nothing if the chunk cannot be fetched (the page works without the part; the
+/// next visit to the page tries again). Pass `|| load_x().boxed_local()`.
+pub fn optional<A: Clone + 'static>(load: Load<A>, args: A) -> AnyView {
+    let render = RwSignal::new_local(None::<Render<A>>);
+    let mut pending = load();
+    // A chunk fetched before (or a build without chunks): render at once.
+    match (&mut pending).now_or_never() {
+        Some(loaded) => render.set(loaded.ok()),
+        None => spawn_local(async move {
+            if let Ok(loaded) = pending.await {
+                // The page may have gone meanwhile.
+                let _ = render.try_set(Some(loaded));
+            }
+        }),
+    }
+    let args = StoredValue::new_local(args);
+    (move || render.get().map(|render| render(args.get_value()))).into_any()
+}
+
 fn chunk_error(part: bool, retry: impl Fn() + Copy + Send + 'static) -> AnyView {
     const TITLE: &str = "This part of the app could not be loaded";
     let title = if part {

@@ -253,6 +253,18 @@ for (const form of FORMS) {
     expect(first).toBeGreaterThanOrEqual(0);
     expect(frames.slice(first).every(Boolean)).toBe(true);
     releaseProviders();
+    // The provider links of the login and register pages come last, below everything
+    // else: nothing already on screen moves when they arrive.
+    if (form.path !== '/forgot') {
+      const last = page.locator('main .narrow > p').last();
+      const before = { button: await submit.boundingBox(), last: await last.boundingBox() };
+      const provider = page.getByRole('link', { name: 'Continue with Mock' });
+      await expect(provider).toBeVisible();
+      expect(await submit.boundingBox()).toEqual(before.button);
+      expect(await last.boundingBox()).toEqual(before.last);
+      const link = (await provider.boundingBox())!;
+      expect(link.y).toBeGreaterThan(before.last!.y + before.last!.height);
+    }
   });
 }
 

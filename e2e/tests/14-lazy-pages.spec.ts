@@ -41,11 +41,13 @@ test('a first visit to /login needs only the main module; the likely next pages 
   // Enabled (and so named "Log in") only once the app runs.
   await expect(page.getByRole('button', { name: 'Log in' })).toBeEnabled();
   expect(wasm[0]).toMatch(/^\/microblog_bg-[0-9a-f]{16}\.wasm$/);
-  // Once the app is idle it fetches what a visitor on this page opens next: the pages
-  // that show posts (a login leads there) and the other entry pages; nothing else.
-  await expect.poll(() => chunks.filter((c) => c.startsWith('split_')).sort()).toEqual(['split_entry', 'split_posts']);
+  // The provider links, last on the page, come in their own chunk as soon as the page
+  // shows; once the app is idle it fetches what a visitor on this page opens next: the
+  // pages that show posts (a login leads there) and the other entry pages; nothing else.
+  const expected = ['split_entry', 'split_posts', 'split_providers'];
+  await expect.poll(() => chunks.filter((c) => c.startsWith('split_')).sort()).toEqual(expected);
   await page.waitForLoadState('networkidle');
-  expect(chunks.filter((c) => c.startsWith('split_')).sort()).toEqual(['split_entry', 'split_posts']);
+  expect(chunks.filter((c) => c.startsWith('split_')).sort()).toEqual(expected);
   expect(wasm.filter((path) => path.includes('microblog_bg'))).toHaveLength(1);
 });
 

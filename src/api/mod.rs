@@ -18,5 +18,5 @@ mod client_tests;
 pub use client::{Client, LoginOutcome};
 pub use endpoints::{post_cursor, user_cursor};
 pub use error::ApiError;
-pub use oauth::OAuthOutcome;
+pub use oauth::{OAuthOutcome, ProviderList};
 pub use session::{Session, use_session};

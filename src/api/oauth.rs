@@ -10,7 +10,19 @@ use wire::{
 
 use super::client::{ApiRequest, parse};
 use super::encode::query_value;
+use super::transport::HttpResponse;
 use super::{ApiError, Client};
+
+/// The answer to `GET /api/tokens/oauth2`, before parsing.
+#[derive(Clone, Debug)]
+pub struct ProviderList(HttpResponse);
+
+impl ProviderList {
+    /// The providers, or none if the answer does not parse.
+    pub fn parse(&self) -> Vec<OAuth2Provider> {
+        parse(self.0.clone()).unwrap_or_default()
+    }
+}
 
 /// How the callback's code ended.
 pub enum OAuthOutcome {
@@ -24,10 +36,15 @@ pub enum OAuthOutcome {
 impl Client {
     /// The providers the server offers (anonymous).
     pub async fn oauth_providers(&self) -> Result<Vec<OAuth2Provider>, ApiError> {
-        parse(
-            self.send(ApiRequest::new("GET", "/api/tokens/oauth2").anonymous())
-                .await?,
-        )
+        parse(self.oauth_provider_list().await?.0)
+    }
+
+    /// The same list unparsed: the login page fetches it in its first download, and the
+    /// chunk that shows the links parses it.
+    pub async fn oauth_provider_list(&self) -> Result<ProviderList, ApiError> {
+        self.send(ApiRequest::new("GET", "/api/tokens/oauth2").anonymous())
+            .await
+            .map(ProviderList)
     }
 
     /// Where the browser goes to sign in with `provider`.

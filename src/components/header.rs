@@ -4,7 +4,6 @@ use wire::User;
 
 use super::Avatar;
 use crate::routes::AppRoute;
-use crate::storage::{self, Theme};
 
 /// The site header: the name, the main navigation, and the account links.
 /// Nothing account-related shows while the session is being restored.
@@ -72,20 +71,25 @@ pub fn Header(
     }
 }
 
-/// Light, dark, or the system's colours, remembered on this browser (`storage`). The same
-/// markup is in index.html's `boot-layout`, where js/boot.js makes it work before the app.
+/// Light, dark, or the system's colours, remembered on this browser. The markup only: the
+/// choice is js/boot.js's, which stores and applies it for this select as for the same one
+/// in index.html's `boot-layout` (one listener on the document), so no storage or theme
+/// code is in the wasm. It starts on the theme js/theme.js applied before the first paint.
 #[component]
 fn ThemeSwitch() -> impl IntoView {
-    let chosen = storage::theme();
+    let chosen = document()
+        .document_element()
+        .and_then(|root| root.get_attribute("data-theme"));
+    let chosen = chosen.as_deref().unwrap_or("system");
     // `selected` as a property, not an attribute: the markup stays the same whichever is
     // chosen.
     view! {
         <label class="theme-switch">
             <span class="visually-hidden">"Theme"</span>
-            <select on:change=move |ev| storage::set_theme(Theme::from_name(&event_target_value(&ev)))>
-                <option value="system" prop:selected={chosen == Theme::System}>"System theme"</option>
-                <option value="light" prop:selected={chosen == Theme::Light}>"Light theme"</option>
-                <option value="dark" prop:selected={chosen == Theme::Dark}>"Dark theme"</option>
+            <select>
+                <option value="system" prop:selected={chosen == "system"}>"System theme"</option>
+                <option value="light" prop:selected={chosen == "light"}>"Light theme"</option>
+                <option value="dark" prop:selected={chosen == "dark"}>"Dark theme"</option>
             </select>
         </label>
     }

@@ -2,15 +2,15 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query_map};
 use wire::Post;
 
-use super::set_title;
+use super::{path_param, set_title};
 use crate::api::{ApiError, use_session};
 use crate::components::{Loading, PostForm};
 use crate::flash::use_flashes;
 use crate::lazy::split;
-use crate::routes::{AppRoute, safe_next};
+use crate::routes::{AppRoute, Page, safe_next};
 use crate::validate;
 
 split!(pub fn load_edit_post / prefetch_edit_post in posts: () = |()| view! { <EditPostPage /> }.into_any());
@@ -20,13 +20,8 @@ split!(pub fn load_edit_post / prefetch_edit_post in posts: () = |()| view! { <E
 fn EditPostPage() -> impl IntoView {
     set_title("Edit post");
     let session = use_session();
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-    });
+    let param = path_param(Page::EditPost);
+    let id = Memo::new(move |_| param.with(|id| id.parse::<i64>().ok()));
     // A plain signal, not a resource with <Transition>: no suspense code to download.
     let post = RwSignal::new(None::<Result<Option<Post>, ApiError>>);
     let attempt = RwSignal::new(0_u32);

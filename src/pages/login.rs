@@ -154,8 +154,8 @@ fn PasswordStep(
                     <A href=AppRoute::ForgotPassword.path()>"Forgot your password?"</A>
                 </div>
             </form>
-            <super::oauth::ProviderButtons next=next_param() />
             <p>"Don't have an account? " <A href=AppRoute::Register.path()>"Register here"</A> "."</p>
+            {super::oauth::provider_links(next_param())}
         </div>
     }
 }

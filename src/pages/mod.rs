@@ -47,6 +47,7 @@ use wire::Post;
 use self::paging::Pager;
 use crate::api::use_session;
 use crate::flash::use_flashes;
+use crate::routes::{self, Page};
 
 /// Sets the document title, which screen readers announce after navigation.
 fn set_title(page: &str) {
@@ -84,6 +85,24 @@ fn current_path() -> Signal<String> {
         } else {
             format!("{}?{search}", location.pathname.get())
         }
+    })
+}
+
+/// The parameter of `page` in the address, percent-decoded (the name of `/user/<name>`,
+/// the id of `/posts/<id>/edit`), following the address while it stays on `page`. A page
+/// being left keeps its last value rather than reading the next page's address.
+fn path_param(page: Page) -> Memo<String> {
+    let location = use_location();
+    Memo::new(move |previous: Option<&String>| {
+        location
+            .pathname
+            .with(|path| {
+                routes::param(page, path).map(|raw| {
+                    js_sys::decode_uri_component(raw).map_or_else(|_| raw.to_owned(), String::from)
+                })
+            })
+            .or_else(|| previous.cloned())
+            .unwrap_or_default()
     })
 }
 

@@ -1,5 +1,6 @@
-//! Signing in with a provider: the "Continue with …" buttons of the login and register
-//! pages (small, in the first download), and the callback route, whose page is a chunk.
+//! Signing in with a provider: the "Continue with …" links of the login and register pages
+//! and the callback route. The first download holds only the fetch of the provider list
+//! and the callback's first step; the links and the callback page are in a chunk.
 //!
 //! The callback takes `code`, `state` and `error` out of the address bar at once (before
 //! its chunk arrives), as the reset page does with its token: they live in memory only.
@@ -11,31 +12,45 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
-use wire::OAuth2Provider;
 
 use super::oauth_callback::CallbackPage;
-use crate::api::use_session;
+use crate::api::{ProviderList, use_session};
 use crate::lazy::split;
 
 /// The sessionStorage key of the path to land on after the provider.
 pub const NEXT_KEY: &str = "microblog-oauth-next";
 
-/// One button per provider the server offers; nothing when it offers none.
+/// The "Continue with …" links of the login and register pages, last on the page. The list
+/// is asked for at once, by the first download, and the links come in their own small chunk
+/// (`providers`) fetched alongside: they appear once both are here, below everything else,
+/// so nothing on the page moves. Nothing shows when the server offers no provider, or when
+/// either cannot be fetched (a password still works).
+pub fn provider_links(next: Signal<Option<String>>) -> AnyView {
+    let session = use_session();
+    let list = RwSignal::new(None::<ProviderList>);
+    spawn_local(async move {
+        if let Ok(answer) = session.client().oauth_provider_list().await {
+            let _ = list.try_set(Some(answer));
+        }
+    });
+    crate::lazy::optional(|| load_provider_buttons().boxed_local(), (list, next))
+}
+
+split!(fn load_provider_buttons / prefetch_provider_buttons in providers:
+    (RwSignal<Option<ProviderList>>, Signal<Option<String>>) =
+    |(list, next)| view! { <ProviderButtons list next /> }.into_any());
+
+/// One link per provider the server offers; nothing when it offers none.
 #[component]
-pub fn ProviderButtons(
+fn ProviderButtons(
+    /// The server's list, once it has answered.
+    list: RwSignal<Option<ProviderList>>,
     /// Where to land afterwards (`?next=`).
-    #[prop(into)]
     next: Signal<Option<String>>,
 ) -> impl IntoView {
     let session = use_session();
-    let providers = RwSignal::new(Vec::<OAuth2Provider>::new());
-    spawn_local(async move {
-        if let Ok(list) = session.client().oauth_providers().await {
-            providers.set(list);
-        }
-    });
     move || {
-        let list = providers.get();
+        let list = list.with(|list| list.as_ref().map(ProviderList::parse))?;
         (!list.is_empty()).then(|| {
             let buttons = list
                 .into_iter()

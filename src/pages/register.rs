@@ -83,8 +83,8 @@ fn RegisterPage() -> impl IntoView {
                     </button>
                 </div>
             </form>
-            <super::oauth::ProviderButtons next=super::login::next_param() />
             <p>"Already have an account? " <A href=AppRoute::Login.path()>"Log in here"</A> "."</p>
+            {super::oauth::provider_links(super::login::next_param())}
         </div>
     }
 }

@@ -1,15 +1,16 @@
 use futures::FutureExt as _;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 use wire::User;
 
 use super::paging::Pager;
-use super::{PostsSection, set_title};
+use super::{PostsSection, path_param, set_title};
 use crate::api::{ApiError, post_cursor, use_session, user_cursor};
 use crate::components::{ListFooter, Loading, Profile, ProfileTabs, UserList, UserTab};
 use crate::flash::use_flashes;
 use crate::lazy::split;
+use crate::routes::Page;
 
 split!(pub fn load_user / prefetch_user in posts: () = |()| view! { <UserPage /> }.into_any());
 
@@ -21,9 +22,8 @@ split!(pub fn load_user / prefetch_user in posts: () = |()| view! { <UserPage />
 #[component]
 fn UserPage() -> impl IntoView {
     let session = use_session();
-    let params = use_params_map();
     let query = use_query_map();
-    let username = Memo::new(move |_| params.read().get("username").unwrap_or_default());
+    let username = path_param(Page::User);
     let tab = Signal::derive(move || UserTab::from_query(query.read().get("list").as_deref()));
     let user = RwSignal::new(None::<Result<User, ApiError>>);
     let attempt = RwSignal::new(0_u32);
