@@ -5,7 +5,7 @@
 //!   bodies with a JSON 408 after the request timeout;
 //! - thousands of idle connections: everyone else keeps getting answers, the server's
 //!   memory grows by a bounded amount per connection, and they are closed after the
-//!   header timeout;
+//!   header timeout, like connections kept alive and left idle after an answer;
 //! - request heads of 1 MiB, and heads with too many lines: refused (431) at once, without
 //!   the server holding the megabyte.
 
@@ -28,6 +28,8 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(3);
 const SLOW_HEADS: usize = 200;
 const SLOW_BODIES: usize = 20;
 const IDLE: usize = 4000;
+/// Connections that send one request, read its answer, and then stay idle.
+const KEPT_ALIVE: usize = 20;
 /// What one idle connection may cost the server, at most.
 const IDLE_BYTES_EACH: u64 = 64 * 1024;
 const BIG_HEADS: usize = 20;
@@ -199,6 +201,22 @@ fn idle_connections(server: &Server, addr: &str, others: &Bystander) -> Result<(
             TcpStream::connect(addr).with_context(|| format!("opening idle connection {i}"))?,
         );
     }
+    // Connections kept alive after an answered request, then left idle: the server must
+    // close those too, not only connections that never sent a byte.
+    let mut kept_alive = Vec::with_capacity(KEPT_ALIVE);
+    for i in 0..KEPT_ALIVE {
+        let mut conn = TcpStream::connect(addr)
+            .with_context(|| format!("opening kept-alive connection {i}"))?;
+        conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+        conn.write_all(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n\r\n")?;
+        let answer = http::read_response(&mut conn)?;
+        ensure!(
+            answer.status == 200,
+            "GET /api/health on a kept-alive connection answered {}",
+            answer.status
+        );
+        kept_alive.push(conn);
+    }
     // One answered request after them all: the server has accepted every one before it.
     others.check(&format!("beside {IDLE} idle connections"))?;
     let started = Instant::now();
@@ -213,8 +231,9 @@ fn idle_connections(server: &Server, addr: &str, others: &Bystander) -> Result<(
         grown <= IDLE as u64 * IDLE_BYTES_EACH,
         "the server grew by {grown} bytes for {IDLE} idle connections"
     );
-    // Closed by the server after the header timeout.
+    // Closed by the server after the header timeout, the kept-alive ones too.
     let mut open: Vec<TcpStream> = idle;
+    open.extend(kept_alive);
     while !open.is_empty() {
         ensure!(
             started.elapsed() <= HEADER_TIMEOUT + SLACK,
