@@ -306,12 +306,14 @@ mod tests {
             .await
     }
 
-    #[tokio::test]
-    async fn a_full_queue_turns_requests_away_at_once() {
-        let hasher = Hasher::new(1, 2);
-        let hash = hasher.hash("correct horse").await.unwrap();
-        // The one thread is busy until `release`: the next two requests wait in the
-        // queue, the third is turned away.
+    /// Keeps `hasher`'s one thread busy until the answered sender is sent to; answers once
+    /// the thread has started on it. The task ends when the job does.
+    async fn occupy(
+        hasher: &Hasher,
+    ) -> (
+        tokio::task::JoinHandle<Result<(), ApiError>>,
+        std::sync::mpsc::Sender<()>,
+    ) {
         let (started, busy) = std::sync::mpsc::channel();
         let (release, released) = std::sync::mpsc::channel::<()>();
         let blocker = tokio::spawn({
@@ -329,6 +331,16 @@ mod tests {
         tokio::task::spawn_blocking(move || busy.recv().unwrap())
             .await
             .unwrap();
+        (blocker, release)
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_turns_requests_away_at_once() {
+        let hasher = Hasher::new(1, 2);
+        let hash = hasher.hash("correct horse").await.unwrap();
+        // The one thread is busy until `release`: the next two requests wait in the
+        // queue, the third is turned away.
+        let (blocker, release) = occupy(&hasher).await;
         let mut waiting: Vec<_> = (0..2)
             .map(|_| Box::pin(hasher.verify("wrong horse", Some(&hash))))
             .collect();
@@ -354,23 +366,7 @@ mod tests {
     #[tokio::test]
     async fn a_request_that_went_away_is_not_hashed_and_a_panic_keeps_the_thread() {
         let hasher = Hasher::new(1, 4);
-        let (started, busy) = std::sync::mpsc::channel();
-        let (release, released) = std::sync::mpsc::channel::<()>();
-        let blocker = tokio::spawn({
-            let hasher = hasher.clone();
-            async move {
-                hasher
-                    .run(move |_| {
-                        started.send(()).unwrap();
-                        released.recv().unwrap();
-                        Ok(())
-                    })
-                    .await
-            }
-        });
-        tokio::task::spawn_blocking(move || busy.recv().unwrap())
-            .await
-            .unwrap();
+        let (blocker, release) = occupy(&hasher).await;
         // Queued, then abandoned by its request: the thread must skip it.
         let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut abandoned = Box::pin(hasher.run({
