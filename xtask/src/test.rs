@@ -11,6 +11,7 @@ use crate::size;
 use crate::tools::{self, Needs};
 use crate::topology;
 use anyhow::{Context, Result, bail};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 pub struct Options {
@@ -523,26 +524,34 @@ fn has_nextest(ctx: &Ctx) -> bool {
     proc::probe(ctx.cargo().args(["nextest", "--version"])).is_some()
 }
 
-fn native(ctx: &Ctx) -> Result<Counts> {
+/// `cargo nextest run` over the whole workspace, or `None` without cargo-nextest. Every
+/// stage runs it on the same package set (with `--package server` feature unification
+/// differs, and everything would build again) and narrows it with a filterset.
+pub fn nextest_run(ctx: &Ctx) -> Option<Command> {
     if !has_nextest(ctx) {
+        return None;
+    }
+    let mut cmd = ctx.cargo();
+    cmd.args([
+        "nextest",
+        "run",
+        "--workspace",
+        "--locked",
+        "--no-fail-fast",
+    ]);
+    Some(cmd)
+}
+
+fn native(ctx: &Ctx) -> Result<Counts> {
+    let Some(mut nextest) = nextest_run(ctx) else {
         // Plain cargo test runs the doctests as well.
         return counted(
             ctx.cargo()
                 .args(["test", "--workspace", "--locked", "--no-fail-fast"])
                 .env_remove("TEST_POSTGRES_URL"),
         );
-    }
-    let tests = counted(
-        ctx.cargo()
-            .args([
-                "nextest",
-                "run",
-                "--workspace",
-                "--locked",
-                "--no-fail-fast",
-            ])
-            .env_remove("TEST_POSTGRES_URL"),
-    );
+    };
+    let tests = counted(nextest.env_remove("TEST_POSTGRES_URL"));
     // nextest does not run doctests.
     let doctests = counted(
         ctx.cargo()
@@ -553,20 +562,10 @@ fn native(ctx: &Ctx) -> Result<Counts> {
 
 fn postgres(ctx: &Ctx) -> Result<Counts> {
     let cluster = pg::Cluster::start(ctx)?;
-    let mut cmd = if has_nextest(ctx) {
-        let mut cmd = ctx.cargo();
-        // The same package set as the `native` stage (with `--package server` feature
-        // unification differs, and everything would build again), filtered to the server's
-        // tests that open a database: the API tests and the throttle's. The rest (parsers,
-        // property tests, pure functions) ran in `native` and would only run again.
+    let mut cmd = if let Some(mut cmd) = nextest_run(ctx) {
+        // The server's tests that open a database: the API tests and the throttle's. The
+        // rest (parsers, property tests, pure functions) ran in `native`.
         cmd.args([
-            "nextest",
-            "run",
-            "--workspace",
-            "--locked",
-            "--no-fail-fast",
-        ])
-        .args([
             "--filterset",
             "package(server) & (binary(api) | test(/^throttle::tests::/))",
         ]);

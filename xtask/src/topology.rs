@@ -196,21 +196,19 @@ fn playwright(ctx: &Ctx) -> Command {
 /// The server's `two_instances` tests (ignored unless run against the topology), built
 /// with the same package set as the `native` stage so nothing compiles again.
 fn tests(ctx: &Ctx) -> Command {
-    let mut cmd = ctx.cargo();
-    if proc::probe(ctx.cargo().args(["nextest", "--version"])).is_some() {
-        cmd.args([
-            "nextest",
-            "run",
-            "--workspace",
-            "--locked",
-            "--no-fail-fast",
-        ])
-        .args(["--filterset", "package(server) & test(/two_instances::/)"])
-        .args(["--run-ignored", "only"]);
-    } else {
-        cmd.args(["test", "--package", "server", "--test", "api", "--locked"])
-            .args(["two_instances::", "--", "--ignored"]);
-    }
+    let mut cmd = match crate::test::nextest_run(ctx) {
+        Some(mut cmd) => {
+            cmd.args(["--filterset", "package(server) & test(/two_instances::/)"])
+                .args(["--run-ignored", "only"]);
+            cmd
+        }
+        None => {
+            let mut cmd = ctx.cargo();
+            cmd.args(["test", "--package", "server", "--test", "api", "--locked"])
+                .args(["two_instances::", "--", "--ignored"]);
+            cmd
+        }
+    };
     cmd.env_remove("TEST_POSTGRES_URL");
     cmd
 }
