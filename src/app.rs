@@ -35,8 +35,8 @@ pub fn App() -> impl IntoView {
 }
 
 /// Fetches the chunks a visitor is likely to need next, so that following a link rarely
-/// waits for one. The first download holds only the login page; nothing here runs before
-/// the app has mounted, so none of it delays the first form.
+/// waits for one. The first download holds only the login page; once the session is known,
+/// nothing here runs before the page has been painted, so none of it delays the first form.
 /// - A browser that may hold a session reloads onto the page it was on: the chunk of the
 ///   pages that show posts is fetched at once, alongside the start-up refresh rather than
 ///   after it.
@@ -64,15 +64,12 @@ fn prefetch_likely(session: Session) {
         let Some(logged_in) = known.get() else {
             return false;
         };
-        set_timeout(
-            move || {
-                fetch(prefetch_feed);
-                if !logged_in {
-                    fetch(prefetch_register);
-                }
-            },
-            std::time::Duration::ZERO,
-        );
+        crate::lazy::after_paint(move || {
+            fetch(prefetch_feed);
+            if !logged_in {
+                fetch(prefetch_register);
+            }
+        });
         true
     });
 }

@@ -148,21 +148,29 @@ fn deferred_view(fetch: Fetch, part: bool) -> AnyView {
 /// its chunk is here (no loading line, and nothing moves when it arrives, as nothing follows
 /// it), and nothing if the chunk cannot be fetched (the page works without the part; the
 /// next visit to the page tries again). Pass `|| load_x().boxed_local()`.
+///
+/// The chunk is asked for only once the page has been painted: its fetches (the chunk and
+/// the chunks it shares code with, a few milliseconds of the main thread each on a slow
+/// phone) would otherwise hold back the page they come after.
 pub fn optional<A: Clone + 'static>(load: Load<A>, args: A) -> AnyView {
     let render = RwSignal::new_local(None::<Render<A>>);
-    let mut pending = load();
-    // A chunk fetched before (or a build without chunks): render at once.
-    match (&mut pending).now_or_never() {
-        Some(loaded) => render.set(loaded.ok()),
-        None => spawn_local(async move {
-            if let Ok(loaded) = pending.await {
+    after_paint(move || {
+        spawn_local(async move {
+            if let Ok(loaded) = load().await {
                 // The page may have gone meanwhile.
                 let _ = render.try_set(Some(loaded));
             }
-        }),
-    }
+        })
+    });
     let args = StoredValue::new_local(args);
     (move || render.get().map(|render| render(args.get_value()))).into_any()
+}
+
+/// Runs `f` once the browser has painted what is rendered now: an animation frame's
+/// callbacks run just before its paint, and a zero timeout set from one runs after it.
+/// For work that must not stand between a page and its first appearance.
+pub fn after_paint(f: impl FnOnce() + 'static) {
+    request_animation_frame(move || set_timeout(f, std::time::Duration::ZERO));
 }
 
 fn chunk_error(part: bool, retry: impl Fn() + Copy + Send + 'static) -> AnyView {

@@ -269,6 +269,10 @@ impl Config {
                 .map_or(defaults.statement_timeout, Duration::from_millis),
             connect_retry: parse_number("DATABASE_CONNECT_RETRY_SECS", 0)?
                 .map_or(defaults.connect_retry, Duration::from_secs),
+            sqlite_cache_mib: parse_number("DATABASE_SQLITE_CACHE_MIB", 1)?
+                .map_or(defaults.sqlite_cache_mib, |n| {
+                    u32::try_from(n).unwrap_or(u32::MAX)
+                }),
         };
         let two_factor_challenge_ttl = parse_secs("TWO_FACTOR_CHALLENGE_TTL_SECS", 300)?;
         if two_factor_challenge_ttl > Duration::from_secs(300) {
@@ -456,6 +460,7 @@ mod tests {
             ("DATABASE_MAX_CONNECTIONS", "40"),
             ("DATABASE_STATEMENT_TIMEOUT_MS", "2500"),
             ("DATABASE_CONNECT_RETRY_SECS", "0"),
+            ("DATABASE_SQLITE_CACHE_MIB", "16"),
         ])
         .unwrap();
         assert_eq!(
@@ -464,6 +469,7 @@ mod tests {
                 max_connections: Some(40),
                 statement_timeout: Duration::from_millis(2500),
                 connect_retry: Duration::ZERO,
+                sqlite_cache_mib: 16,
             }
         );
     }

@@ -28,10 +28,13 @@ pub const NEXT_KEY: &str = "microblog-oauth-next";
 pub fn provider_links(next: Signal<Option<String>>) -> AnyView {
     let session = use_session();
     let list = RwSignal::new(None::<ProviderList>);
-    spawn_local(async move {
-        if let Ok(answer) = session.client().oauth_provider_list().await {
-            let _ = list.try_set(Some(answer));
-        }
+    // Asked once the page is on screen, like the chunk that shows the answer.
+    crate::lazy::after_paint(move || {
+        spawn_local(async move {
+            if let Ok(answer) = session.client().oauth_provider_list().await {
+                let _ = list.try_set(Some(answer));
+            }
+        })
     });
     crate::lazy::optional(|| load_provider_buttons().boxed_local(), (list, next))
 }

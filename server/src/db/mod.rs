@@ -162,6 +162,11 @@ async fn sqlite_pool(
     writes: bool,
 ) -> anyhow::Result<AnyPool> {
     let busy_timeout = format!("PRAGMA busy_timeout = {}", options.statement_timeout_ms());
+    // Negative: in KiB rather than in pages.
+    let cache_size = format!(
+        "PRAGMA cache_size = -{}",
+        u64::from(options.sqlite_cache_mib) * 1024
+    );
     AnyPoolOptions::new()
         .max_connections(max.max(1))
         // When a COMMIT fails with SQLITE_FULL or SQLITE_IOERR, SQLite keeps the
@@ -186,17 +191,19 @@ async fn sqlite_pool(
         .test_before_acquire(false)
         .after_connect(move |conn, _| {
             let busy_timeout = busy_timeout.clone();
+            let cache_size = cache_size.clone();
             Box::pin(async move {
                 // Foreign keys are off by default in SQLite; the schema relies on cascades.
                 // NORMAL is durable across application crashes under WAL; only a power
                 // loss can take back the last commits.
-                // mmap and a 32 MiB page cache per connection let reads skip the
-                // read() calls that otherwise dominate a small query.
+                // Reads through a memory map skip the read() calls that otherwise
+                // dominate a small query; the page cache is `DATABASE_SQLITE_CACHE_MIB`.
                 conn.execute(
                     "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                     PRAGMA mmap_size = 268435456; PRAGMA cache_size = -32768",
+                     PRAGMA mmap_size = 268435456",
                 )
                 .await?;
+                conn.execute(cache_size.as_str()).await?;
                 conn.execute(busy_timeout.as_str()).await?;
                 Ok(())
             })

@@ -18,6 +18,12 @@ pub struct DbOptions {
     /// PostgreSQL server that is not up yet, with backoff, before giving up. Default 60;
     /// 0 tries once.
     pub connect_retry: Duration,
+    /// `DATABASE_SQLITE_CACHE_MIB`: the page cache of each SQLite connection, in MiB.
+    /// SQLite fills a connection's cache as the database grows and keeps it, so the
+    /// connections settle at up to (`max_connections` + 1) times this. Default 2 (SQLite's
+    /// own default): reads go through the memory-mapped file, which the operating system
+    /// caches once for every connection.
+    pub sqlite_cache_mib: u32,
 }
 
 impl Default for DbOptions {
@@ -26,6 +32,7 @@ impl Default for DbOptions {
             max_connections: None,
             statement_timeout: Duration::from_secs(10),
             connect_retry: Duration::from_secs(60),
+            sqlite_cache_mib: 2,
         }
     }
 }

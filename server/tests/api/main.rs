@@ -26,6 +26,7 @@ mod secrets_at_rest;
 mod security;
 mod seed;
 mod sessions;
+mod sqlite_settings;
 mod startup;
 mod static_files;
 mod throttle;
