@@ -51,6 +51,42 @@ test('a first visit to /login needs only the main module; the likely next pages 
   expect(wasm.filter((path) => path.includes('microblog_bg'))).toHaveLength(1);
 });
 
+test('nothing optional is asked for before the login form is painted usable', async ({ page }) => {
+  // The first animation frame in which the app's own submit button is enabled: the
+  // browser paints right after it. Its time is kept on <html>.
+  await page.addInitScript(() => {
+    const tick = () => {
+      const submit = document.querySelector('main:not([data-boot]) form button[type="submit"]');
+      if (submit instanceof HTMLButtonElement && !submit.disabled) {
+        document.documentElement.dataset.usableFrame = String(performance.now());
+        return;
+      }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await page.goto('/login');
+  await expect(page.getByRole('button', { name: 'Log in' })).toBeEnabled();
+  await page.waitForLoadState('networkidle');
+  const { usable, requests } = await page.evaluate(() => ({
+    usable: Number(document.documentElement.dataset.usableFrame),
+    requests: performance
+      .getEntriesByType('resource')
+      .map((entry) => ({ path: new URL(entry.name).pathname, start: entry.startTime })),
+  }));
+  expect(usable).toBeGreaterThan(0);
+  // The provider links' chunk (and the chunks it shares code with), the provider list and
+  // the prefetched pages: each a fetch of a few milliseconds of main thread on a slow
+  // phone, which would otherwise run inside the mount and hold the form back.
+  const optional = requests.filter(
+    (r) => /^\/(split|chunk)_/.test(r.path) || r.path === '/api/tokens/oauth2',
+  );
+  expect(optional.map((r) => r.path)).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^\/split_providers-/), '/api/tokens/oauth2']),
+  );
+  for (const request of optional) expect(request.start, request.path).toBeGreaterThan(usable);
+});
+
 test('a reload of a logged-in page fetches its chunk alongside the session refresh', async ({
   request,
   page,
