@@ -46,10 +46,22 @@ pub type Render<A> = fn(A) -> AnyView;
 /// `async fn load() -> Result<fn(Args) -> AnyView, ChunkFailed>`, which fetches `chunk`
 /// (once) and answers `render`, and `async fn prefetch()`, which only fetches it. Every
 /// piece naming the same chunk shares its wasm file.
+///
+/// `split!(pub fn load / prefetch in chunk -> T = value);` is the same for any `T` that
+/// hands out code of the chunk (a struct of function pointers, say): `load` answers `value`.
 macro_rules! split {
     (
         $(#[$meta:meta])*
         $vis:vis fn $load:ident / $prefetch:ident in $chunk:ident: $args:ty = $render:expr
+    ) => {
+        $crate::lazy::split!(
+            $(#[$meta])*
+            $vis fn $load / $prefetch in $chunk -> $crate::lazy::Render<$args> = $render
+        );
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis fn $load:ident / $prefetch:ident in $chunk:ident -> $ret:ty = $value:expr
     ) => {
         #[cfg(feature = "split")]
         #[::leptos::wasm_split::wasm_split(
@@ -59,14 +71,14 @@ macro_rules! split {
             preload(#[allow(dead_code)] $prefetch)
         )]
         $(#[$meta])*
-        $vis fn $load() -> ::std::result::Result<$crate::lazy::Render<$args>, $crate::lazy::ChunkFailed> {
-            ::std::result::Result::Ok($render)
+        $vis fn $load() -> ::std::result::Result<$ret, $crate::lazy::ChunkFailed> {
+            ::std::result::Result::Ok($value)
         }
 
         #[cfg(not(feature = "split"))]
         $(#[$meta])*
-        $vis async fn $load() -> ::std::result::Result<$crate::lazy::Render<$args>, $crate::lazy::ChunkFailed> {
-            ::std::result::Result::Ok($render)
+        $vis async fn $load() -> ::std::result::Result<$ret, $crate::lazy::ChunkFailed> {
+            ::std::result::Result::Ok($value)
         }
 
         #[cfg(not(feature = "split"))]

@@ -163,6 +163,16 @@ impl Client {
         check(retried)
     }
 
+    /// One exchange through the transport, as it comes back: no refresh on a 401, no check
+    /// of the status.
+    pub(super) async fn exchange(&self, request: &ApiRequest) -> Result<HttpResponse, ApiError> {
+        let token = self.token().filter(|_| request.authenticated);
+        self.0
+            .transport
+            .send(self.build(request, token.as_deref()))
+            .await
+    }
+
     /// GETs `path` and parses the JSON answer.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
         parse(self.send(ApiRequest::new("GET", path)).await?)

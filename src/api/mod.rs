@@ -6,6 +6,7 @@ pub mod config;
 pub mod encode;
 mod endpoints;
 pub mod error;
+pub mod flows;
 mod hint;
 mod oauth;
 pub mod session;

@@ -13,6 +13,9 @@ use super::encode::query_value;
 use super::transport::HttpResponse;
 use super::{ApiError, Client};
 
+/// Where the API lists its providers.
+const PROVIDERS: &str = "/api/tokens/oauth2";
+
 /// The answer to `GET /api/tokens/oauth2`, before parsing.
 #[derive(Clone, Debug)]
 pub struct ProviderList(HttpResponse);
@@ -36,15 +39,27 @@ pub enum OAuthOutcome {
 impl Client {
     /// The providers the server offers (anonymous).
     pub async fn oauth_providers(&self) -> Result<Vec<OAuth2Provider>, ApiError> {
-        parse(self.oauth_provider_list().await?.0)
+        parse(
+            self.send(ApiRequest::new("GET", PROVIDERS).anonymous())
+                .await?,
+        )
     }
 
-    /// The same list unparsed: the login page fetches it in its first download, and the
-    /// chunk that shows the links parses it.
+    /// The same list unparsed: the login page fetches it with its first download, and the
+    /// chunk that shows the links parses it. Straight through the transport: an anonymous
+    /// call has nothing to refresh, and a refusal needs no parsing (the page then shows no
+    /// links), so none of the client's JSON code is in the first download.
     pub async fn oauth_provider_list(&self) -> Result<ProviderList, ApiError> {
-        self.send(ApiRequest::new("GET", "/api/tokens/oauth2").anonymous())
-            .await
-            .map(ProviderList)
+        let request = ApiRequest::new("GET", PROVIDERS).anonymous();
+        let response = self.exchange(&request).await?;
+        if response.is_success() {
+            Ok(ProviderList(response))
+        } else {
+            Err(ApiError::Status {
+                status: response.status,
+                body: None,
+            })
+        }
     }
 
     /// Where the browser goes to sign in with `provider`.

@@ -12,6 +12,7 @@ use leptos::task::spawn_local;
 use wire::{TwoFactorLogin, User};
 
 use super::client::LoginOutcome;
+use super::flows;
 use super::tabs::{TabChannel, TabEvent};
 use super::transport::Fetch;
 use super::{ApiError, Client, config};
@@ -96,29 +97,38 @@ impl Session {
         self.user.set(Some(user));
     }
 
-    /// One cookie-only refresh, then `GET /api/me`.
+    /// One cookie-only refresh, then `GET /api/me`, in the chunk of the flows.
     fn restore(&self) {
         let this = *self;
         spawn_local(async move {
-            let client = this.client();
-            let result = match client.refresh().await {
-                Ok(_) => client.me().await,
-                Err(err) => Err(err),
-            };
-            match result {
-                Ok(user) => this.logged_in_as(user),
-                Err(err) => {
-                    client.clear_token();
-                    this.drop_state();
-                    // A 401 just means "not logged in": nothing to say about it.
-                    if !err.is_status(401)
-                        && let Some(flashes) = this.flashes
-                    {
-                        flashes.error(err.to_string());
-                    }
-                }
+            match flows::load().await {
+                Ok(flows) => (flows.restore)(this).await,
+                Err(err) => this.restore_failed(err),
             }
         });
+    }
+
+    /// [`Session::restore`] itself, in the chunk.
+    pub(super) async fn restore_now(self) {
+        let client = self.client();
+        let result = match client.refresh().await {
+            Ok(_) => client.me().await,
+            Err(err) => Err(err),
+        };
+        match result {
+            Ok(user) => self.logged_in_as(user),
+            Err(err) => self.restore_failed(err),
+        }
+    }
+
+    fn restore_failed(&self, err: ApiError) {
+        self.drop_state();
+        // A 401 just means "not logged in": nothing to say about it.
+        if !err.is_status(401)
+            && let Some(flashes) = self.flashes
+        {
+            flashes.error(err.to_string());
+        }
     }
 
     fn logged_in_as(&self, user: User) {
@@ -130,6 +140,16 @@ impl Session {
     /// For an account with 2FA, nothing is logged in yet: the challenge comes back, for
     /// [`Session::login_two_factor`].
     pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome, ApiError> {
+        let flows = flows::load().await?;
+        (flows.login)(*self, username.to_owned(), password.to_owned()).await
+    }
+
+    /// [`Session::login`] itself, in the chunk.
+    pub(super) async fn login_now(
+        self,
+        username: &str,
+        password: &str,
+    ) -> Result<LoginOutcome, ApiError> {
         let outcome = self.client().login(username, password).await?;
         if let LoginOutcome::LoggedIn = outcome {
             self.load_user().await?;
@@ -183,6 +203,11 @@ impl Session {
 
     /// Revokes the session on the server, then forgets everything and tells the other tabs.
     pub async fn logout(&self) -> Result<(), ApiError> {
+        (flows::load().await?.logout)(*self).await
+    }
+
+    /// [`Session::logout`] itself, in the chunk.
+    pub(super) async fn logout_now(self) -> Result<(), ApiError> {
         self.client().logout().await?;
         self.drop_state();
         self.broadcast(TabEvent::LoggedOut);

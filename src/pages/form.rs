@@ -1,22 +1,23 @@
 //! The error state of a form: messages beside fields, and one alert for the whole form.
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 
 use crate::api::ApiError;
 use crate::validate::FieldErrors;
 
+/// A field's name and its messages (a list, as in [`FieldErrors`]).
+type Shown = Vec<(String, Vec<String>)>;
+
 #[derive(Clone, Copy)]
 pub struct FormState {
-    fields: RwSignal<BTreeMap<String, Vec<String>>>,
+    fields: RwSignal<Shown>,
     pub alert: RwSignal<Option<String>>,
 }
 
 impl FormState {
     pub fn new() -> Self {
         Self {
-            fields: RwSignal::new(BTreeMap::new()),
+            fields: RwSignal::new(Vec::new()),
             alert: RwSignal::new(None),
         }
     }
@@ -24,11 +25,18 @@ impl FormState {
     /// The messages beside one field.
     pub fn field(&self, name: &'static str) -> Signal<Vec<String>> {
         let fields = self.fields;
-        Signal::derive(move || fields.with(|f| f.get(name).cloned().unwrap_or_default()))
+        Signal::derive(move || {
+            fields.with(|f| {
+                f.iter()
+                    .find(|(field, _)| field == name)
+                    .map(|(_, messages)| messages.clone())
+                    .unwrap_or_default()
+            })
+        })
     }
 
     pub fn clear(&self) {
-        self.fields.set(BTreeMap::new());
+        self.fields.set(Vec::new());
         self.alert.set(None);
     }
 
@@ -51,11 +59,11 @@ impl FormState {
     /// Shows a failed request: the server's field errors beside `fields`, anything else on
     /// top (including errors for the whole input, `_schema`, and fields the form lacks).
     pub fn api_error(&self, err: &ApiError, fields: &[&str]) {
-        let mut shown = BTreeMap::new();
+        let mut shown = Shown::new();
         for field in fields {
             let messages = err.field_errors(field);
             if !messages.is_empty() {
-                shown.insert((*field).to_owned(), messages);
+                shown.push(((*field).to_owned(), messages));
             }
         }
         let mut alert = if shown.is_empty() {
