@@ -42,9 +42,10 @@ test('a first visit to /login needs only the main module; the likely next pages 
   await expect(page.getByRole('button', { name: 'Log in' })).toBeEnabled();
   expect(wasm[0]).toMatch(/^\/microblog_bg-[0-9a-f]{16}\.wasm$/);
   // The provider links, last on the page, come in their own chunk as soon as the page
-  // shows; once the app is idle it fetches what a visitor on this page opens next: the
-  // pages that show posts (a login leads there) and the other entry pages; nothing else.
-  const expected = ['split_entry', 'split_posts', 'split_providers'];
+  // shows; once the app is idle it fetches what a visitor on this page needs next: the
+  // session's API calls (the login is sent with them), the pages that show posts (a login
+  // leads there) and the other entry pages; nothing else.
+  const expected = ['split_entry', 'split_posts', 'split_providers', 'split_session'];
   await expect.poll(() => chunks.filter((c) => c.startsWith('split_')).sort()).toEqual(expected);
   await page.waitForLoadState('networkidle');
   expect(chunks.filter((c) => c.startsWith('split_')).sort()).toEqual(expected);
@@ -261,16 +262,72 @@ test('the code step of a two-factor login is a chunk', async ({ request, page, l
   expect(chunks).toContain('split_entry');
 });
 
-/** Fails the first request for the chunk `name`, lets later ones through; counts them. */
-async function failOnce(page: Page, name: string): Promise<{ requests: number }> {
+/** Fails the first `times` requests for the chunk `name`, lets later ones through; counts them. */
+async function failOnce(page: Page, name: string, times = 1): Promise<{ requests: number }> {
   const seen = { requests: 0 };
   await page.route(new RegExp(`/${name}-[0-9a-f]{16}\\.wasm$`), async (route) => {
     seen.requests += 1;
-    if (seen.requests === 1) await route.abort('connectionreset');
+    if (seen.requests <= times) await route.abort('connectionreset');
     else await route.continue();
   });
   return seen;
 }
+
+test('a login sent before the chunk of the session calls has arrived goes out once it has', async ({
+  request,
+  page,
+  loginPage,
+  shell,
+}) => {
+  const me = newAccount('early');
+  await register(request, me);
+  // The chunk is held until the form has been sent.
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await page.route(/\/split_session-[0-9a-f]{16}\.wasm$/, async (route) => {
+    await released;
+    await route.continue();
+  });
+  const logins: string[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/tokens') logins.push(r.url());
+  });
+  await loginPage.goto();
+  await loginPage.fill(me.username, me.password);
+  await loginPage.submit.click();
+  // The page waits for the code it sends with: nothing has gone out yet.
+  await expect(page.getByRole('button', { name: 'Logging in…' })).toBeDisabled();
+  expect(logins).toHaveLength(0);
+  release();
+  await shell.expectLoggedInAs(me.username);
+  expect(logins).toHaveLength(1);
+});
+
+test('a login whose session chunk cannot be fetched says so, and the next try logs in', async ({
+  request,
+  page,
+  loginPage,
+  shell,
+  consoleErrors,
+}) => {
+  consoleErrors.allowChunkFailure();
+  const me = newAccount('nochunk');
+  await register(request, me);
+  // The prefetch once the page is painted, and the fetch of the first login.
+  const session = await failOnce(page, 'split_session', 2);
+  await loginPage.goto();
+  await expect.poll(() => session.requests).toBe(1);
+  await loginPage.fill(me.username, me.password);
+  await loginPage.submit.click();
+  await expect(loginPage.alert).toContainText('Cannot reach the server');
+  // Nothing typed is lost.
+  await expect(loginPage.username).toHaveValue(me.username);
+  await loginPage.submit.click();
+  await shell.expectLoggedInAs(me.username);
+  expect(session.requests).toBe(3);
+});
 
 test('a chunk that fails to load shows an error with a retry that works', async ({
   request,
