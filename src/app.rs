@@ -41,9 +41,8 @@ pub fn App() -> impl IntoView {
 ///   pages that show posts is fetched at once, alongside the start-up refresh rather than
 ///   after it.
 /// - Once the session is known: that chunk in any case (it is where a login leads), and for
-///   a logged-out visitor, before it, the chunk the login is sent with (`api::flows`), and
-///   after it the chunk of the other entry pages (register, forgot password, the code step
-///   of a two-factor login).
+///   a logged-out visitor the chunk the login is sent with (`api::flows`), then the chunk of
+///   the other entry pages (register, forgot password, the code step of a two-factor login).
 fn prefetch_likely(session: Session) {
     fn fetch<F: std::future::Future + 'static>(prefetch: fn() -> F) {
         // A failed prefetch costs nothing: the page fetches its chunk again when shown.
@@ -66,13 +65,14 @@ fn prefetch_likely(session: Session) {
             return false;
         };
         crate::lazy::after_paint(move || {
-            if !logged_in {
-                // What the login form sends with: first, as a person may type fast.
-                fetch(crate::api::flows::prefetch);
-            }
             fetch(prefetch_feed);
             if !logged_in {
-                fetch(prefetch_register);
+                // What the login form is sent with, then the other entry pages: after it,
+                // so as not to share the bandwidth with it (a person may type fast).
+                leptos::task::spawn_local(async move {
+                    crate::api::flows::prefetch().await;
+                    let _ = prefetch_register().await;
+                });
             }
         });
         true
