@@ -2,15 +2,12 @@
 //! the pages of the route table (`routes::Page`) with their guards.
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::components::{Redirect, Router};
-use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::location::{BrowserUrl, LocationProvider};
 
 use crate::api::{Session, use_session};
 use crate::components::{Clock, FlashList, Header};
 use crate::flash::{Flashes, use_flashes};
 use crate::lazy::lazy_page;
+use crate::nav::{NavigateOptions, Redirect, Router, use_location, use_navigate};
 use crate::pages::{
     LoginPage, NotFoundPage, load_change_password, load_edit_post, load_edit_profile, load_explore,
     load_feed, load_forgot_password, load_register, load_security, load_sessions,
@@ -173,14 +170,6 @@ fn Layout() -> impl IntoView {
 fn pages() -> impl IntoView {
     let location = use_location();
     let page = Memo::new(move |_| location.pathname.with(|path| Page::of(path)));
-    // The router writes a followed link into the address bar and the history once the
-    // routes say the new page is there: with no `<Routes>`, this says so, for every new path.
-    if let Some(browser) = use_context::<BrowserUrl>() {
-        Effect::new(move |_| {
-            location.pathname.track();
-            browser.ready_to_complete();
-        });
-    }
     move || page_view(page.get())
 }
 

@@ -6,6 +6,7 @@ mod components;
 mod flash;
 mod lazy;
 mod linkify;
+mod nav;
 mod pages;
 mod routes;
 mod storage;

@@ -179,14 +179,19 @@ impl Client {
     }
 
     /// A token fit for retrying a call that got a 401 with `used`: if another caller has
-    /// refreshed meanwhile, its token; otherwise a new refresh (or the one in flight).
+    /// refreshed meanwhile, its token; if the token the call went out with has been dropped
+    /// meanwhile (a logout, here or in another tab, or a refused refresh), none: the
+    /// session is over, and a refresh would only be refused; otherwise a new refresh (or
+    /// the one in flight).
     async fn token_after_401(&self, used: Option<&str>) -> Result<String, ApiError> {
-        if let Some(current) = self.token()
-            && Some(current.as_str()) != used
-        {
-            return Ok(current);
+        match self.token() {
+            Some(current) if Some(current.as_str()) != used => Ok(current),
+            None if used.is_some() => Err(ApiError::Status {
+                status: 401,
+                body: None,
+            }),
+            _ => self.refresh().await,
         }
-        self.refresh().await
     }
 
     /// Gets a new access token with the refresh cookie alone (`PUT /api/tokens`, body `{}`).

@@ -181,6 +181,27 @@ async fn a_401_after_someone_else_refreshed_reuses_the_new_token() {
 }
 
 #[wasm_bindgen_test]
+async fn a_call_whose_token_was_dropped_in_flight_gets_its_401_without_a_refresh() {
+    let server = Rc::new(Server::default());
+    let client = client(&server, "test-lock-dropped");
+    client.refresh().await.unwrap();
+    // The token expires server-side, and the person logs out while a call is on its way
+    // (the fake answers after 5 ms): the call's 401 must not revive the session.
+    *server.valid.borrow_mut() = None;
+    let call = client.send(ApiRequest::new("GET", "/api/me"));
+    let logout = async { client.clear_token() };
+    let (result, ()) = join(call, logout).await;
+
+    assert!(result.unwrap_err().is_status(401));
+    assert_eq!(
+        server.refreshes.get(),
+        1,
+        "no refresh once the token is gone"
+    );
+    assert_eq!(gets(&server.log.borrow()), 1, "and no retry");
+}
+
+#[wasm_bindgen_test]
 async fn a_second_401_is_returned_not_retried_again() {
     let server = Rc::new(Server::default());
     server.always_401.set(true);

@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use leptos::prelude::*;
-use leptos_router::components::Router;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
@@ -12,6 +11,7 @@ use wire::{Post, Timestamp, User};
 
 use super::*;
 use crate::flash::{FlashKind, FlashMessage};
+use crate::nav::Router;
 
 wasm_bindgen_test_configure!(run_in_browser);
 

@@ -1,5 +1,5 @@
+use crate::nav::A;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use wire::User;
 
 use super::Avatar;

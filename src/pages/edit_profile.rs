@@ -1,8 +1,8 @@
+use crate::nav::A;
+use crate::nav::NavigateOptions;
+use crate::nav::use_navigate;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
-use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 use wire::{UpdateMe, User, limits};
 
 use super::form::FormState;

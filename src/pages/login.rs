@@ -1,8 +1,8 @@
 use std::time::Duration;
 
+use crate::nav::A;
 use futures::FutureExt as _;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use wire::{TwoFactorChallenge, TwoFactorLogin};
 
 use super::form::FormState;
@@ -162,7 +162,7 @@ fn PasswordStep(
 
 /// The `?next=` of the page, for the provider buttons.
 pub fn next_param() -> Signal<Option<String>> {
-    let query = leptos_router::hooks::use_query_map();
+    let query = crate::nav::use_query_map();
     Signal::derive(move || query.with(|q| q.get("next")))
 }
 

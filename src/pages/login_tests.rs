@@ -5,7 +5,6 @@ use std::rc::Rc;
 
 use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
-use leptos_router::components::Router;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, HtmlInputElement};
@@ -14,6 +13,7 @@ use super::LoginPage;
 use super::login::CHALLENGE_GONE;
 use crate::api::transport::{HttpRequest, HttpResponse, Transport};
 use crate::api::{ApiError, Client, Session};
+use crate::nav::Router;
 
 wasm_bindgen_test_configure!(run_in_browser);
 

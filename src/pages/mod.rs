@@ -40,8 +40,8 @@ pub use sessions::load_sessions;
 pub use sign_in_methods::load_sign_in_methods;
 pub use user::load_user;
 
+use crate::nav::use_location;
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 use wire::Post;
 
 use self::paging::Pager;

@@ -7,11 +7,11 @@
 //! Where to go afterwards (`next`, a path inside the app, not a secret) waits in
 //! sessionStorage while the browser is at the provider.
 
+use crate::nav::NavigateOptions;
+use crate::nav::use_navigate;
 use futures::FutureExt as _;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
 
 use super::oauth_callback::CallbackPage;
 use crate::api::{ProviderList, use_session};
@@ -155,7 +155,6 @@ pub fn callback_route() -> AnyView {
                 NavigateOptions {
                     replace: true,
                     scroll: false,
-                    ..NavigateOptions::default()
                 },
             );
         });

@@ -1,9 +1,9 @@
 //! The page the provider sends the browser back to: finishes the flow with the server,
 //! then lands where the person was going; or says clearly why not, with a way back.
 
+use crate::nav::{A, Redirect};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{A, Redirect};
 use wire::{OAuth2Code, TwoFactorChallenge};
 
 use super::oauth::{CallbackParams, take_next};

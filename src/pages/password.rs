@@ -1,6 +1,6 @@
+use crate::nav::NavigateOptions;
+use crate::nav::use_navigate;
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
 use wire::UpdateMe;
 
 use super::form::FormState;

@@ -1,7 +1,7 @@
+use crate::nav::A;
+use crate::nav::NavigateOptions;
+use crate::nav::use_navigate;
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 use wire::NewUser;
 
 use super::form::FormState;

@@ -1,8 +1,8 @@
+use crate::nav::A;
+use crate::nav::NavigateOptions;
+use crate::nav::use_navigate;
 use futures::FutureExt as _;
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 use wire::PasswordReset;
 
 use super::form::FormState;
@@ -42,7 +42,6 @@ pub fn reset_route() -> AnyView {
                 NavigateOptions {
                     replace: true,
                     scroll: false,
-                    ..NavigateOptions::default()
                 },
             );
         });

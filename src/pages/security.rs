@@ -1,6 +1,6 @@
+use crate::nav::A;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
 use wire::{PasswordAndCode, TwoFactorSetup, TwoFactorStatus};
 
 use super::form::FormState;

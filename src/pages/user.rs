@@ -1,7 +1,7 @@
+use crate::nav::use_query_map;
 use futures::FutureExt as _;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_query_map;
 use wire::User;
 
 use super::paging::Pager;
