@@ -79,8 +79,12 @@ test('a session revoked on the server ends in every tab at the first refused ref
   await loginPage.goto();
   await loginPage.login(me);
   const other = await page.context().newPage();
+  // The other tab's page must have its posts before the revocation: a request of its own
+  // still on its way would find the session gone first, and end it in both tabs.
+  const posts = other.waitForResponse((r) => new URL(r.url()).pathname === '/api/posts');
   await other.goto('/explore');
   await new Shell(other).expectLoggedInAs(me.username);
+  expect((await posts).status()).toBe(200);
   expect(bearer).toBeTruthy();
 
   // Revoke the session behind the app's back (as a logout on another device would).
