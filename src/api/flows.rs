@@ -1,7 +1,7 @@
 //! The session's calls to the API that the first page can start: the start-up refresh, the
 //! login and the logout. Their code (the client's send and refresh, the JSON parsing, the
-//! wire types) lives in a chunk (`session`), not in the first download, which then holds
-//! only what draws the login form: the form is usable about 24 K of brotli sooner.
+//! wire types) lives in a chunk (`session`), not in the first download: the main module
+//! reached all of it through these three, and is 21 K of brotli smaller without it.
 //!
 //! The login page's first paint asks for the chunk (src/app.rs, `prefetch_likely`), so a
 //! person typing their password finds it there; a browser that may hold a session asks for
