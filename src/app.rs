@@ -7,7 +7,7 @@ use crate::api::{Session, use_session};
 use crate::components::{Clock, FlashList, Header};
 use crate::flash::{Flashes, use_flashes};
 use crate::lazy::lazy_page;
-use crate::nav::{NavigateOptions, Redirect, Router, use_location, use_navigate};
+use crate::nav::{NavigateOptions, Redirect, Router, use_location, use_navigate, use_query_map};
 use crate::pages::{
     LoginPage, NotFoundPage, load_change_password, load_edit_post, load_edit_profile, load_explore,
     load_feed, load_forgot_password, load_register, load_security, load_sessions,
@@ -107,13 +107,8 @@ fn to_login() -> String {
 
 /// Where a logged-in visitor to the login or register page goes: `?next=`, or the feed.
 fn from_login() -> String {
-    let search = window().location().search().unwrap_or_default();
-    let next = search
-        .trim_start_matches('?')
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("next="))
-        .and_then(|next| js_sys::decode_uri_component(next).ok())
-        .map(String::from)
+    let next = use_query_map()
+        .with_untracked(|query| query.get("next"))
         // Back to the login or register page would loop (a logout that raced its own
         // redirect leaves `/login?next=/login`): the feed instead.
         .filter(|next| {

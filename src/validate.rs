@@ -18,6 +18,15 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// One more message for `field`, after any it has.
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        let message = message.into();
+        match self.0.iter_mut().find(|(f, _)| *f == field) {
+            Some((_, messages)) => messages.push(message),
+            None => self.0.push((field, vec![message])),
+        }
+    }
+
     /// The messages for `field`, if it has any.
     pub fn get(&self, field: &str) -> Option<&Vec<String>> {
         self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m)
@@ -42,23 +51,6 @@ impl std::ops::Index<&str> for FieldErrors {
     }
 }
 
-impl IntoIterator for FieldErrors {
-    type Item = (&'static str, Vec<String>);
-    type IntoIter = std::vec::IntoIter<Self::Item>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
-    }
-}
-
-fn add(errors: &mut FieldErrors, field: &'static str, message: impl Into<String>) {
-    let message = message.into();
-    match errors.0.iter_mut().find(|(f, _)| *f == field) {
-        Some((_, messages)) => messages.push(message),
-        None => errors.0.push((field, vec![message])),
-    }
-}
-
 fn check_new_password(
     errors: &mut FieldErrors,
     field: &'static str,
@@ -68,20 +60,18 @@ fn check_new_password(
 ) {
     let len = password.chars().count();
     if len < limits::PASSWORD_MIN_CHARS {
-        add(
-            errors,
+        errors.add(
             field,
             format!("Use at least {} characters.", limits::PASSWORD_MIN_CHARS),
         );
     } else if len > limits::PASSWORD_MAX_CHARS {
-        add(
-            errors,
+        errors.add(
             field,
             format!("Use at most {} characters.", limits::PASSWORD_MAX_CHARS),
         );
     }
     if password != confirm {
-        add(errors, confirm_field, "The passwords do not match.");
+        errors.add(confirm_field, "The passwords do not match.");
     }
 }
 
@@ -89,10 +79,10 @@ fn check_new_password(
 pub fn registration(username: &str, email: &str, password: &str, password2: &str) -> FieldErrors {
     let mut errors = FieldErrors::new();
     if username.trim().is_empty() {
-        add(&mut errors, "username", "Enter a username.");
+        errors.add("username", "Enter a username.");
     }
     if !email.contains('@') {
-        add(&mut errors, "email", "Enter a valid email address.");
+        errors.add("email", "Enter a valid email address.");
     }
     check_new_password(&mut errors, "password", password, password2, "password2");
     errors
@@ -102,7 +92,7 @@ pub fn registration(username: &str, email: &str, password: &str, password2: &str
 pub fn password_change(old: &str, new: &str, new2: &str) -> FieldErrors {
     let mut errors = FieldErrors::new();
     if old.is_empty() {
-        add(&mut errors, "old_password", "Enter your current password.");
+        errors.add("old_password", "Enter your current password.");
     }
     check_new_password(&mut errors, "password", new, new2, "password2");
     errors
@@ -112,14 +102,10 @@ pub fn password_change(old: &str, new: &str, new2: &str) -> FieldErrors {
 pub fn login(username: &str, password: &str) -> FieldErrors {
     let mut errors = FieldErrors::new();
     if username.trim().is_empty() {
-        add(
-            &mut errors,
-            "username",
-            "Enter your username or email address.",
-        );
+        errors.add("username", "Enter your username or email address.");
     }
     if password.is_empty() {
-        add(&mut errors, "password", "Enter your password.");
+        errors.add("password", "Enter your password.");
     }
     errors
 }
@@ -128,7 +114,7 @@ pub fn login(username: &str, password: &str) -> FieldErrors {
 pub fn reset_request(email: &str) -> FieldErrors {
     let mut errors = FieldErrors::new();
     if !email.contains('@') {
-        add(&mut errors, "email", "Enter a valid email address.");
+        errors.add("email", "Enter a valid email address.");
     }
     errors
 }
@@ -145,8 +131,7 @@ pub fn password_reset(new: &str, new2: &str) -> FieldErrors {
 pub fn profile_change(email_changed: bool, old_password: &str) -> FieldErrors {
     let mut errors = FieldErrors::new();
     if email_changed && old_password.is_empty() {
-        add(
-            &mut errors,
+        errors.add(
             "old_password",
             "Enter your current password to change your email.",
         );
@@ -158,7 +143,7 @@ pub fn profile_change(email_changed: bool, old_password: &str) -> FieldErrors {
 pub fn password_again(password: &str) -> FieldErrors {
     let mut errors = FieldErrors::new();
     if password.is_empty() {
-        add(&mut errors, "password", "Enter your password.");
+        errors.add("password", "Enter your password.");
     }
     errors
 }
@@ -173,11 +158,7 @@ pub fn totp_code(errors: &mut FieldErrors, field: &'static str, code: &str) -> O
     if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
         Some(digits)
     } else {
-        add(
-            errors,
-            field,
-            "Enter the 6-digit code from your authenticator app.",
-        );
+        errors.add(field, "Enter the 6-digit code from your authenticator app.");
         None
     }
 }
@@ -186,7 +167,7 @@ pub fn totp_code(errors: &mut FieldErrors, field: &'static str, code: &str) -> O
 pub fn any_code(errors: &mut FieldErrors, field: &'static str, code: &str) -> Option<String> {
     let code = code.trim();
     if code.is_empty() {
-        add(errors, field, "Enter a code.");
+        errors.add(field, "Enter a code.");
         None
     } else {
         Some(code.to_owned())

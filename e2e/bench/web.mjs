@@ -129,27 +129,26 @@ function mark(page, name) {
 
 /** /login: the form visible, then usable, and what was downloaded until it was usable. */
 async function visitLogin(tab, sample) {
-  tab.downloads.length = 0;
   const usable = mark(tab.page, 'usable');
   await tab.page.goto(`${base}/login`, { waitUntil: 'commit' });
   const marks = await usable;
   sample.visible = marks.visible;
   sample.usable = marks.usable;
-  // When the main module's last byte arrived: what is left until usable is the CPU's.
-  sample.mainWasm = await tab.page.evaluate(() => {
+  // From the page's own resource timing: when the main module's last byte arrived (what is
+  // left until usable is the CPU's), and what had arrived by the usable frame, and only
+  // that (bytes on the wire, headers included), not what the fetches after the first paint
+  // add later.
+  const { mainWasm, files } = await tab.page.evaluate((usable) => {
     const main = document.querySelector('meta[name="microblog-wasm"]')?.dataset.wasm;
-    const entry = performance.getEntriesByType('resource').find((e) => main && new URL(e.name).pathname === main);
-    return entry ? entry.responseEnd : null;
-  });
-  // What had arrived by then, and only that: the page's own resource timing (bytes on the
-  // wire, headers included), not what the fetches that follow the first paint add later.
-  const files = await tab.page.evaluate(
-    (usable) =>
-      [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
-        .filter((entry) => entry.responseEnd > 0 && entry.responseEnd <= usable)
-        .map((entry) => ({ url: new URL(entry.name).pathname, bytes: entry.transferSize })),
-    marks.usable,
-  );
+    const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+      .filter((entry) => entry.responseEnd > 0)
+      .map((entry) => ({ url: new URL(entry.name).pathname, end: entry.responseEnd, bytes: entry.transferSize }));
+    return {
+      mainWasm: entries.find((entry) => entry.url === main)?.end ?? null,
+      files: entries.filter((entry) => entry.end <= usable).map(({ url, bytes }) => ({ url, bytes })),
+    };
+  }, marks.usable);
+  sample.mainWasm = mainWasm;
   sample.bytes = files.reduce((sum, d) => sum + d.bytes, 0);
   sample.files = files;
 }

@@ -286,7 +286,9 @@ test('a login sent before the chunk of the session calls has arrived goes out on
   const released = new Promise<void>((resolve) => {
     release = resolve;
   });
+  let held = false;
   await page.route(/\/split_session-[0-9a-f]{16}\.wasm$/, async (route) => {
+    held = true;
     await released;
     await route.continue();
   });
@@ -299,6 +301,7 @@ test('a login sent before the chunk of the session calls has arrived goes out on
   await loginPage.submit.click();
   // The page waits for the code it sends with: nothing has gone out yet.
   await expect(page.getByRole('button', { name: 'Logging in…' })).toBeDisabled();
+  await expect.poll(() => held).toBe(true);
   expect(logins).toHaveLength(0);
   release();
   await shell.expectLoggedInAs(me.username);

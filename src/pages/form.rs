@@ -5,19 +5,16 @@ use leptos::prelude::*;
 use crate::api::ApiError;
 use crate::validate::FieldErrors;
 
-/// A field's name and its messages (a list, as in [`FieldErrors`]).
-type Shown = Vec<(String, Vec<String>)>;
-
 #[derive(Clone, Copy)]
 pub struct FormState {
-    fields: RwSignal<Shown>,
+    fields: RwSignal<FieldErrors>,
     pub alert: RwSignal<Option<String>>,
 }
 
 impl FormState {
     pub fn new() -> Self {
         Self {
-            fields: RwSignal::new(Vec::new()),
+            fields: RwSignal::new(FieldErrors::new()),
             alert: RwSignal::new(None),
         }
     }
@@ -25,18 +22,11 @@ impl FormState {
     /// The messages beside one field.
     pub fn field(&self, name: &'static str) -> Signal<Vec<String>> {
         let fields = self.fields;
-        Signal::derive(move || {
-            fields.with(|f| {
-                f.iter()
-                    .find(|(field, _)| field == name)
-                    .map(|(_, messages)| messages.clone())
-                    .unwrap_or_default()
-            })
-        })
+        Signal::derive(move || fields.with(|f| f.get(name).cloned().unwrap_or_default()))
     }
 
     pub fn clear(&self) {
-        self.fields.set(Vec::new());
+        self.fields.set(FieldErrors::new());
         self.alert.set(None);
     }
 
@@ -45,12 +35,7 @@ impl FormState {
         if errors.is_empty() {
             return true;
         }
-        self.fields.set(
-            errors
-                .into_iter()
-                .map(|(field, messages)| (field.to_owned(), messages))
-                .collect(),
-        );
+        self.fields.set(errors);
         self.alert
             .set(Some("Please correct the errors below.".into()));
         false
@@ -58,12 +43,11 @@ impl FormState {
 
     /// Shows a failed request: the server's field errors beside `fields`, anything else on
     /// top (including errors for the whole input, `_schema`, and fields the form lacks).
-    pub fn api_error(&self, err: &ApiError, fields: &[&str]) {
-        let mut shown = Shown::new();
+    pub fn api_error(&self, err: &ApiError, fields: &[&'static str]) {
+        let mut shown = FieldErrors::new();
         for field in fields {
-            let messages = err.field_errors(field);
-            if !messages.is_empty() {
-                shown.push(((*field).to_owned(), messages));
+            for message in err.field_errors(field) {
+                shown.add(field, message);
             }
         }
         let mut alert = if shown.is_empty() {
